@@ -1,0 +1,216 @@
+"""One client body for sync and async callers.
+
+Each API method is written once, as a generator: it yields the
+:class:`Call` it needs, receives the ``httpx.Response``, and returns the
+parsed result. The :func:`api` descriptor turns it into a coroutine
+function on :class:`~podium.client.orchestration.PodiumClient` and a plain
+function on :class:`~podium.client.orchestration.SyncPodiumClient`; the two
+differ only in how a call is sent. Retries (connection errors, 5xx, 429 with
+``Retry-After``) and the mapping of error statuses to typed exceptions live
+here, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import random
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import httpx
+import orjson
+from pydantic import BaseModel
+
+from podium.exceptions import (
+    InvalidRequest,
+    ObjectAlreadyExists,
+    ObjectNotFound,
+    PodiumHTTPStatusError,
+    ServerUnavailable,
+    Unauthorized,
+)
+
+T = TypeVar("T")
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+RETRY_ERRORS = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.RemoteProtocolError,
+    httpx.PoolTimeout,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    method: str
+    path: str
+    json: Any = None
+    params: dict[str, Any] | None = None
+
+
+Op = Generator[Call, httpx.Response, T]
+
+
+def body(value: Any) -> Any:
+    """A request body: pydantic models dumped to JSON-able data, unset fields left out."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_unset=True)
+    if isinstance(value, list):
+        return [body(item) for item in value]
+    return value
+
+
+class api(Generic[T]):
+    """Decorator: a generator method becomes a sync or async method by client kind."""
+
+    def __init__(self, fn: Callable[..., Op[T]]) -> None:
+        self.fn = fn
+        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+
+    def __get__(self, client: Any, owner: type | None = None) -> Any:
+        if client is None:
+            return self
+        fn = self.fn
+        if client.is_async:
+
+            async def call_async(*args: Any, **kwargs: Any) -> T:
+                return await client._drive_async(fn(client, *args, **kwargs))
+
+            return functools.wraps(fn)(call_async)
+
+        def call_sync(*args: Any, **kwargs: Any) -> T:
+            return client._drive_sync(fn(client, *args, **kwargs))
+
+        return functools.wraps(fn)(call_sync)
+
+
+def raise_for_status(response: httpx.Response) -> None:
+    """Raise the typed exception for an error answer, with the server's message."""
+    if response.status_code < 400:
+        return
+    try:
+        payload = response.json()
+        detail = payload.get("detail") if isinstance(payload, dict) else None
+    except ValueError:
+        payload, detail = response.text, None
+    detail = str(detail or response.reason_phrase or "error")
+    code = response.status_code
+    cls: type[PodiumHTTPStatusError] = PodiumHTTPStatusError
+    if code == 404:
+        cls = ObjectNotFound
+    elif code == 409:
+        cls = ObjectAlreadyExists
+    elif code in (400, 422):
+        cls = InvalidRequest
+    elif code == 401:
+        cls = Unauthorized
+    raise cls(code, detail, payload)
+
+
+def _retry_after(response: httpx.Response | None) -> float | None:
+    if response is None:
+        return None
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        return None
+
+
+class BaseClient:
+    """Sends calls with retries; subclasses pick sync or async httpx clients."""
+
+    is_async: bool = False
+
+    def __init__(self, http: httpx.Client | httpx.AsyncClient, *, retries: int = 5) -> None:
+        self._http = http
+        self.retries = retries
+        self._flow_ids: dict[str, Any] = {}
+
+    def _request(self, call: Call) -> httpx.Request:
+        content = None if call.json is None else orjson.dumps(body(call.json))
+        headers = {"content-type": "application/json"} if content is not None else None
+        return self._http.build_request(
+            call.method, call.path, content=content, params=call.params, headers=headers
+        )
+
+    def _next_step(
+        self,
+        call: Call,
+        attempt: int,
+        response: httpx.Response | None,
+        error: Exception | None,
+    ) -> httpx.Response | float:
+        """The response to hand back, or how long to sleep before trying again."""
+        retriable = (
+            response is None
+            or response.status_code in RETRY_STATUSES
+            or (response.status_code >= 500)
+        )
+        if not retriable:
+            assert response is not None
+            raise_for_status(response)
+            return response
+        if attempt >= self.retries:
+            if response is not None:
+                raise_for_status(response)
+            raise ServerUnavailable(
+                f"Could not reach the Podium API at {self._http.base_url} for {call.method} "
+                f"{call.path} after {attempt + 1} tries: {error!r}"
+            ) from error
+        after = _retry_after(response)
+        if after is not None:
+            return min(after, 60.0)
+        return min(0.1 * 2**attempt, 10.0) * (0.5 + random.random() / 2)
+
+    def _drive_sync(self, op: Op[T]) -> T:
+        try:
+            call = next(op)
+            while True:
+                call = op.send(self._send_sync(call))
+        except StopIteration as stop:
+            return stop.value
+
+    async def _drive_async(self, op: Op[T]) -> T:
+        try:
+            call = next(op)
+            while True:
+                call = op.send(await self._send_async(call))
+        except StopIteration as stop:
+            return stop.value
+
+    def _send_sync(self, call: Call) -> httpx.Response:
+        http = self._http
+        assert isinstance(http, httpx.Client)
+        for attempt in range(self.retries + 1):
+            response, error = None, None
+            try:
+                response = http.send(self._request(call))
+            except RETRY_ERRORS as exc:
+                error = exc
+            step = self._next_step(call, attempt, response, error)
+            if isinstance(step, httpx.Response):
+                return step
+            time.sleep(step)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _send_async(self, call: Call) -> httpx.Response:
+        http = self._http
+        assert isinstance(http, httpx.AsyncClient)
+        for attempt in range(self.retries + 1):
+            response, error = None, None
+            try:
+                response = await http.send(self._request(call))
+            except RETRY_ERRORS as exc:
+                error = exc
+            step = self._next_step(call, attempt, response, error)
+            if isinstance(step, httpx.Response):
+                return step
+            await asyncio.sleep(step)
+        raise AssertionError("unreachable: the last attempt returns or raises")

@@ -1,0 +1,116 @@
+"""The embedded server: the real API app, run in this process.
+
+With no ``PODIUM_API_URL``, the client talks to the same FastAPI app that
+``podium server start`` serves, through an httpx transport instead of a
+socket. The app lives on its own event loop in a daemon thread, so that its
+database engines belong to one loop whoever calls: sync code, or async code
+on any loop. One server per database URL per process; it shuts down cleanly
+at interpreter exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import httpx
+
+from podium.server.app import create_app
+from podium.settings import Settings
+
+T = TypeVar("T")
+
+
+class EmbeddedServer:
+    """One app and its event loop, started on first use."""
+
+    _instances: dict[str, EmbeddedServer] = {}
+    _guard = threading.Lock()
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name="podium-embedded-server", daemon=True
+        )
+        self._thread.start()
+        self.app = create_app(settings)
+        self._lifespan = self.app.router.lifespan_context(self.app)
+        self.run(self._lifespan.__aenter__())
+        self.transport = httpx.ASGITransport(app=self.app)
+        self.closed = False
+
+    @classmethod
+    def get(cls, settings: Settings) -> EmbeddedServer:
+        key = settings.resolved_database_url
+        server = cls._instances.get(key)
+        if server is not None and not server.closed:
+            return server
+        with cls._guard:
+            server = cls._instances.get(key)
+            if server is None or server.closed:
+                server = cls(settings)
+                cls._instances[key] = server
+        return server
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run a coroutine on the server's loop and wait for it from this thread."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    async def run_async(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on the server's loop and await it from another loop."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+
+    async def _handle(self, request: httpx.Request) -> httpx.Response:
+        response = await self.transport.handle_async_request(request)
+        content = await response.aread()
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            content=content,
+            request=request,
+        )
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.run(self._lifespan.__aexit__(None, None, None), timeout=30)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(timeout=5)
+
+    @classmethod
+    def close_all(cls) -> None:
+        for server in list(cls._instances.values()):
+            server.close()
+        cls._instances.clear()
+
+
+atexit.register(EmbeddedServer.close_all)
+
+
+class EmbeddedTransport(httpx.BaseTransport):
+    """Sync httpx transport to the embedded server."""
+
+    def __init__(self, server: EmbeddedServer) -> None:
+        self.server = server
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        return self.server.run(self.server._handle(request))
+
+
+class AsyncEmbeddedTransport(httpx.AsyncBaseTransport):
+    """Async httpx transport to the embedded server, from any event loop."""
+
+    def __init__(self, server: EmbeddedServer) -> None:
+        self.server = server
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        return await self.server.run_async(self.server._handle(request))

@@ -1,0 +1,110 @@
+"""Request bodies: what a client sends to create or change an object."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from pydantic import Field
+
+from podium.schemas._base import ActionModel, UtcDateTime
+from podium.schemas.core import FlowRunPolicy, TaskRunInput, TaskRunPolicy
+from podium.schemas.states import StateCreate
+
+NAME_PATTERN = r"^[^/%&><]+$"
+
+
+class FlowCreate(ActionModel):
+    name: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
+    tags: list[str] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class FlowUpdate(ActionModel):
+    tags: list[str] | None = None
+
+
+class FlowRunCreate(ActionModel):
+    flow_id: UUID
+    id: UUID | None = None
+    name: str | None = Field(default=None, max_length=200)
+    state: StateCreate | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    context: dict[str, Any] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)
+    idempotency_key: str | None = None
+    parent_task_run_id: UUID | None = None
+    parent_flow_run_id: UUID | None = None
+    deployment_id: UUID | None = None
+    flow_version: str | None = None
+    empirical_policy: FlowRunPolicy = Field(default_factory=FlowRunPolicy)
+    work_queue_name: str | None = None
+    job_variables: dict[str, Any] = Field(default_factory=dict)
+
+
+class FlowRunUpdate(ActionModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    tags: list[str] | None = None
+    labels: dict[str, str] | None = None
+    infrastructure_pid: str | None = None
+    flow_version: str | None = None
+    parameters: dict[str, Any] | None = None
+    empirical_policy: FlowRunPolicy | None = None
+    job_variables: dict[str, Any] | None = None
+
+
+class TaskRunCreate(ActionModel):
+    task_key: str = Field(min_length=1)
+    dynamic_key: str
+    id: UUID | None = None
+    name: str | None = Field(default=None, max_length=200)
+    flow_run_id: UUID | None = None
+    state: StateCreate | None = None
+    cache_key: str | None = None
+    cache_expiration: UtcDateTime | None = None
+    task_version: str | None = None
+    empirical_policy: TaskRunPolicy = Field(default_factory=TaskRunPolicy)
+    tags: list[str] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)
+    task_inputs: dict[str, list[TaskRunInput]] = Field(default_factory=dict)
+    flow_run_run_count: int = 0
+
+
+class TaskRunUpdate(ActionModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    tags: list[str] | None = None
+    labels: dict[str, str] | None = None
+
+
+class SetStateRequest(ActionModel):
+    """Body of ``POST /{flow_runs|task_runs}/{id}/set_state``."""
+
+    state: StateCreate
+    force: bool = False
+
+
+class TaskRunStateProposal(ActionModel):
+    task_run_id: UUID
+    state: StateCreate
+    force: bool = False
+
+
+class TaskRunBatch(ActionModel):
+    """What the engine's reporter sends: creations, then state proposals in order.
+
+    Creations with an ``id`` that already exists are ignored, so a batch can be
+    sent again after a lost answer without duplicating runs.
+    """
+
+    task_runs: list[TaskRunCreate] = Field(default_factory=list)
+    states: list[TaskRunStateProposal] = Field(default_factory=list)
+
+
+class LogCreate(ActionModel):
+    name: str
+    level: int
+    message: str
+    timestamp: UtcDateTime
+    flow_run_id: UUID | None = None
+    task_run_id: UUID | None = None

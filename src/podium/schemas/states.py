@@ -1,0 +1,145 @@
+"""States: the type and name a run is in, with the details that travel with it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+from uuid import UUID, uuid4
+
+from pydantic import Field
+
+from podium.schemas._base import ActionModel, PodiumModel, UtcDateTime, now_utc
+
+
+class StateType(StrEnum):
+    SCHEDULED = "SCHEDULED"
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    CRASHED = "CRASHED"
+    PAUSED = "PAUSED"
+    CANCELLING = "CANCELLING"
+
+
+TERMINAL_STATES = frozenset(
+    {StateType.COMPLETED, StateType.FAILED, StateType.CANCELLED, StateType.CRASHED}
+)
+
+DEFAULT_STATE_NAMES: dict[StateType, str] = {
+    StateType.SCHEDULED: "Scheduled",
+    StateType.PENDING: "Pending",
+    StateType.RUNNING: "Running",
+    StateType.COMPLETED: "Completed",
+    StateType.FAILED: "Failed",
+    StateType.CANCELLED: "Cancelled",
+    StateType.CRASHED: "Crashed",
+    StateType.PAUSED: "Paused",
+    StateType.CANCELLING: "Cancelling",
+}
+
+
+class StateDetails(PodiumModel):
+    flow_run_id: UUID | None = None
+    task_run_id: UUID | None = None
+    child_flow_run_id: UUID | None = None
+    scheduled_time: UtcDateTime | None = None
+    cache_key: str | None = None
+    cache_expiration: UtcDateTime | None = None
+    untrackable_result: bool = False
+    pause_timeout: UtcDateTime | None = None
+    pause_reschedule: bool = False
+    pause_key: str | None = None
+    refresh_cache: bool | None = None
+    retriable: bool | None = None
+    transition_id: UUID | None = None
+
+
+class StateCreate(ActionModel):
+    """A state proposed for a run."""
+
+    type: StateType
+    name: str | None = None
+    message: str | None = None
+    timestamp: UtcDateTime | None = None
+    state_details: StateDetails = Field(default_factory=StateDetails)
+    data: Any = None
+
+    def resolved_name(self) -> str:
+        return self.name or DEFAULT_STATE_NAMES[self.type]
+
+
+class State(PodiumModel):
+    """A state as the server records it.
+
+    ``data`` holds a result reference (a JSON object describing where a
+    persisted result lives) or a small JSON value; never a pickled payload.
+    """
+
+    id: UUID = Field(default_factory=uuid4)
+    type: StateType
+    name: str | None = None
+    timestamp: UtcDateTime = Field(default_factory=now_utc)
+    message: str | None = None
+    state_details: StateDetails = Field(default_factory=StateDetails)
+    data: Any = None
+
+    def model_post_init(self, context: Any, /) -> None:
+        if self.name is None:
+            self.name = DEFAULT_STATE_NAMES[self.type]
+
+    def is_terminal(self) -> bool:
+        return self.type in TERMINAL_STATES
+
+    def is_scheduled(self) -> bool:
+        return self.type == StateType.SCHEDULED
+
+    def is_pending(self) -> bool:
+        return self.type == StateType.PENDING
+
+    def is_running(self) -> bool:
+        return self.type == StateType.RUNNING
+
+    def is_completed(self) -> bool:
+        return self.type == StateType.COMPLETED
+
+    def is_failed(self) -> bool:
+        return self.type == StateType.FAILED
+
+    def is_crashed(self) -> bool:
+        return self.type == StateType.CRASHED
+
+    def is_cancelled(self) -> bool:
+        return self.type == StateType.CANCELLED
+
+    def is_cancelling(self) -> bool:
+        return self.type == StateType.CANCELLING
+
+    def is_paused(self) -> bool:
+        return self.type == StateType.PAUSED
+
+    def is_final(self) -> bool:
+        return self.is_terminal()
+
+    def to_state_create(self) -> StateCreate:
+        return StateCreate(
+            type=self.type,
+            name=self.name,
+            message=self.message,
+            timestamp=self.timestamp,
+            state_details=self.state_details,
+            data=self.data,
+        )
+
+
+def state_from_create(proposal: StateCreate, now: dt.datetime | None = None) -> State:
+    return State(
+        type=proposal.type,
+        name=proposal.resolved_name(),
+        timestamp=proposal.timestamp or now or now_utc(),
+        message=proposal.message,
+        state_details=proposal.state_details,
+        data=proposal.data,
+    )

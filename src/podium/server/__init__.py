@@ -1,0 +1,1 @@
+"""The Podium server: API, orchestration policy, database and services."""

@@ -1,0 +1,16 @@
+"""Shared route dependencies and helpers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from podium.server.database import Database
+
+
+def get_db(request: Request) -> Database:
+    return request.app.state.db
+
+
+DbDep = Annotated[Database, Depends(get_db)]

@@ -1,0 +1,1 @@
+"""Queries and writes, one module per domain; no HTTP here."""

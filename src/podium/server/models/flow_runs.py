@@ -1,0 +1,148 @@
+"""Queries and writes for flow runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from uuid import UUID, uuid4
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from podium.schemas import actions
+from podium.schemas.responses import CountRequest, FlowRunReadRequest, OrchestrationResult
+from podium.schemas.sorting import FlowRunSort
+from podium.schemas.states import StateCreate, StateType
+from podium.server.database import orm
+from podium.server.errors import NotFound
+from podium.server.models import states
+from podium.server.models.filters import run_scope
+from podium.server.models.names import generate_run_name
+
+M = orm.FlowRun
+_SORTS = {
+    FlowRunSort.ID_DESC: (M.id.desc(),),
+    FlowRunSort.CREATED_DESC: (M.created.desc(),),
+    FlowRunSort.START_TIME_ASC: (M.start_time.asc().nulls_last(),),
+    FlowRunSort.START_TIME_DESC: (M.start_time.desc().nulls_last(),),
+    FlowRunSort.EXPECTED_START_TIME_ASC: (M.expected_start_time.asc(),),
+    FlowRunSort.EXPECTED_START_TIME_DESC: (M.expected_start_time.desc(),),
+    FlowRunSort.NEXT_SCHEDULED_START_TIME_ASC: (M.next_scheduled_start_time.asc().nulls_last(),),
+    FlowRunSort.NAME_ASC: (M.name.asc(),),
+    FlowRunSort.NAME_DESC: (M.name.desc(),),
+    FlowRunSort.END_TIME_DESC: (M.end_time.desc().nulls_last(),),
+}
+
+
+async def create_flow_run(
+    session: AsyncSession, run: actions.FlowRunCreate, *, now: dt.datetime | None = None
+) -> tuple[orm.FlowRun, bool]:
+    """Create a run (Pending unless a state is given); ``True`` if it is new.
+
+    A run with the same flow and ``idempotency_key`` as an existing one is
+    not created again: the existing run is returned.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    if await session.get(orm.Flow, run.flow_id) is None:
+        raise NotFound.of("Flow", run.flow_id, field="flow_id")
+    if run.idempotency_key is not None:
+        query = select(M).where(M.flow_id == run.flow_id, M.idempotency_key == run.idempotency_key)
+        existing = (await session.execute(query)).unique().scalar()
+        if existing is not None:
+            return existing, False
+    if run.id is not None:
+        existing = await session.get(M, run.id)
+        if existing is not None:
+            return existing, False
+    row = M(
+        id=run.id or uuid4(),
+        flow_id=run.flow_id,
+        name=run.name or generate_run_name(),
+        parameters=run.parameters,
+        context=run.context,
+        tags=run.tags,
+        labels=run.labels,
+        idempotency_key=run.idempotency_key,
+        parent_task_run_id=run.parent_task_run_id,
+        parent_flow_run_id=run.parent_flow_run_id,
+        deployment_id=run.deployment_id,
+        flow_version=run.flow_version,
+        empirical_policy=run.empirical_policy.model_dump(mode="json"),
+        work_queue_name=run.work_queue_name,
+        job_variables=run.job_variables,
+        run_count=0,
+        total_run_time=dt.timedelta(0),
+        created=now,
+        updated=now,
+    )
+    session.add(row)
+    await session.flush()
+    await states.set_run_state(
+        session,
+        "flow_run",
+        row,
+        run.state or StateCreate(type=StateType.PENDING),
+        initial=None,
+        now=now,
+    )
+    await session.flush()
+    await session.refresh(row, ["state"])
+    return row, True
+
+
+async def read_flow_run(session: AsyncSession, run_id: UUID) -> orm.FlowRun:
+    row = (await session.execute(select(M).where(M.id == run_id))).unique().scalar()
+    if row is None:
+        raise NotFound.of("Flow run", run_id)
+    return row
+
+
+async def read_flow_runs(session: AsyncSession, request: FlowRunReadRequest) -> list[orm.FlowRun]:
+    query = (
+        select(M)
+        .where(*_scope(request, session.bind.dialect.name))
+        .order_by(*_SORTS[request.sort], M.id)
+        .limit(request.limit)
+        .offset(request.offset)
+    )
+    return list((await session.execute(query)).unique().scalars())
+
+
+async def count_flow_runs(session: AsyncSession, request: CountRequest) -> int:
+    query = select(func.count()).select_from(M).where(*_scope(request, session.bind.dialect.name))
+    return int((await session.execute(query)).scalar_one())
+
+
+def _scope(request: FlowRunReadRequest | CountRequest, dialect: str) -> list:
+    return run_scope(
+        dialect,
+        flows=request.flows,
+        flow_runs=request.flow_runs,
+        task_runs=request.task_runs,
+        target=M,
+    )
+
+
+async def update_flow_run(
+    session: AsyncSession, run_id: UUID, update: actions.FlowRunUpdate
+) -> orm.FlowRun:
+    row = await read_flow_run(session, run_id)
+    for field, value in update.model_dump(exclude_unset=True, mode="json").items():
+        setattr(row, field, value)
+    return row
+
+
+async def delete_flow_run(session: AsyncSession, run_id: UUID) -> None:
+    result = await session.execute(delete(M).where(M.id == run_id))
+    if result.rowcount == 0:
+        raise NotFound.of("Flow run", run_id)
+
+
+async def set_flow_run_state(
+    session: AsyncSession, run_id: UUID, state: StateCreate, *, force: bool = False
+) -> OrchestrationResult:
+    row = await states.lock_run(session, M, run_id)
+    if row is None:
+        raise NotFound.of("Flow run", run_id)
+    return await states.set_run_state(
+        session, "flow_run", row, state, initial=states.state_of(row), force=force
+    )

@@ -1,0 +1,12 @@
+"""State-transition policy: pure rules, no I/O."""
+
+from podium.server.orchestration.policy import (
+    RULES,
+    RunTimes,
+    Transition,
+    Verdict,
+    account,
+    judge,
+)
+
+__all__ = ["RULES", "RunTimes", "Transition", "Verdict", "account", "judge"]

@@ -1,0 +1,295 @@
+"""The state-transition policy: pure rules over a proposed transition.
+
+A rule looks at a :class:`Transition` and answers one of:
+
+- ``None``: no objection, ask the next rule;
+- a :class:`~podium.schemas.states.State`: accept, but with this state
+  instead of the proposed one (e.g. Failed becomes AwaitingRetry); the rules
+  after it judge the replacement;
+- a :class:`Verdict` with status REJECT, WAIT or ABORT: stop here.
+
+:func:`judge` runs the rules in order; if none stops the transition it is
+accepted. Rules do no I/O: everything they need is in the ``Transition``,
+which the server fills from the database before calling :func:`judge`.
+``docs/states.md`` is the same policy as a table; keep them together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from podium.schemas.responses import SetStateStatus
+from podium.schemas.states import TERMINAL_STATES, State, StateDetails, StateType
+
+RunKind = Literal["flow_run", "task_run"]
+
+AWAITING_RETRY = "AwaitingRetry"
+RETRYING = "Retrying"
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """A proposed state change and the facts about the run the rules may use."""
+
+    kind: RunKind
+    initial: State | None
+    proposed: State
+    now: dt.datetime
+    run_count: int = 0
+    retries: int = 0
+    retry_delay: float = 0.0
+    from_deployment: bool = False
+
+    @property
+    def initial_type(self) -> StateType | None:
+        return self.initial.type if self.initial else None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    status: SetStateStatus
+    state: State | None
+    reason: str | None = None
+    delay_seconds: float = 0.0
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == SetStateStatus.ACCEPT
+
+
+Rule = Callable[[Transition], "Verdict | State | None"]
+
+
+def _reject(t: Transition, reason: str) -> Verdict:
+    return Verdict(SetStateStatus.REJECT, t.initial, reason)
+
+
+def _abort(t: Transition, reason: str) -> Verdict:
+    return Verdict(SetStateStatus.ABORT, t.initial, reason)
+
+
+def _label(state: State | None) -> str:
+    if state is None:
+        return "no state"
+    if state.name and state.name.upper() != state.type.value:
+        return f"{state.name} ({state.type.value})"
+    return state.type.value
+
+
+# --- rules, in the order they run ----------------------------------------------
+
+
+def prevent_duplicate_pending(t: Transition) -> Verdict | None:
+    """A run already Pending, Running, Cancelling or Cancelled cannot become Pending.
+
+    This is what stops two workers from both starting the same run: the second
+    proposal of Pending is aborted.
+    """
+    if t.proposed.type != StateType.PENDING:
+        return None
+    if t.initial_type in {
+        StateType.PENDING,
+        StateType.RUNNING,
+        StateType.CANCELLING,
+        StateType.CANCELLED,
+    }:
+        return _abort(t, f"The run is already {_label(t.initial)} and cannot go back to PENDING.")
+    return None
+
+
+def leave_terminal_states_only_to_rerun(t: Transition) -> Verdict | None:
+    """A terminal run (Completed, Failed, Crashed, Cancelled) stays terminal.
+
+    The exceptions are an explicit rerun or retry: the run may be moved to
+    SCHEDULED (AwaitingRetry or any other scheduled name) and then run again.
+    A second Completed is refused, so a result is never recorded twice.
+    """
+    if t.initial_type not in TERMINAL_STATES:
+        return None
+    if t.proposed.type == StateType.SCHEDULED:
+        return None
+    if t.initial_type == t.proposed.type == StateType.COMPLETED:
+        return _reject(t, "The run is already COMPLETED; a duplicate Completed is refused.")
+    return _reject(
+        t,
+        f"The run is in the terminal state {_label(t.initial)}; it can leave it only to be "
+        f"rescheduled (SCHEDULED), not to {_label(t.proposed)}.",
+    )
+
+
+def no_running_after_cancelling(t: Transition) -> Verdict | None:
+    """A run that is being cancelled may only end: Cancelled or another terminal state."""
+    if t.initial_type != StateType.CANCELLING:
+        return None
+    if t.proposed.type in TERMINAL_STATES:
+        return None
+    return _abort(
+        t,
+        f"The run is CANCELLING; only a terminal state may follow, not {_label(t.proposed)}.",
+    )
+
+
+def single_running(t: Transition) -> Verdict | None:
+    """A Running run cannot start again, except a task retrying in place (Retrying)."""
+    if t.initial_type != StateType.RUNNING or t.proposed.type != StateType.RUNNING:
+        return None
+    if t.proposed.name == RETRYING and t.kind == "task_run":
+        return None
+    return _reject(t, "The run is already RUNNING.")
+
+
+def retry_failed_flow_runs(t: Transition) -> State | None:
+    """A flow run failing with retries left is rescheduled as AwaitingRetry.
+
+    The delay is the run's ``retry_delay``. A failure marked
+    ``retriable=False`` (e.g. invalid parameters) is not retried.
+    """
+    if t.kind != "flow_run" or t.proposed.type != StateType.FAILED:
+        return None
+    if t.initial_type != StateType.RUNNING:
+        return None
+    return _retry_or_none(t)
+
+
+def retry_crashed_deployment_runs(t: Transition) -> State | None:
+    """A deployment's flow run that crashed with retries left runs again (AwaitingRetry).
+
+    Only a crash while Running is retried: ``run_count`` counts entries into
+    Running, so a crash while Pending would never use up a retry and could be
+    rescheduled forever.
+    """
+    if t.kind != "flow_run" or t.proposed.type != StateType.CRASHED or not t.from_deployment:
+        return None
+    if t.initial_type != StateType.RUNNING:
+        return None
+    return _retry_or_none(t)
+
+
+def _retry_or_none(t: Transition) -> State | None:
+    if t.proposed.state_details.retriable is False or t.run_count > t.retries:
+        return None
+    scheduled = t.now + dt.timedelta(seconds=max(t.retry_delay, 0.0))
+    return State(
+        type=StateType.SCHEDULED,
+        name=AWAITING_RETRY,
+        timestamp=t.now,
+        message=t.proposed.message,
+        state_details=t.proposed.state_details.model_copy(
+            update={"scheduled_time": scheduled, "retriable": None}
+        ),
+        data=t.proposed.data,
+    )
+
+
+def wait_for_scheduled_time(t: Transition) -> Verdict | None:
+    """A Scheduled run may start (Pending or Running) only once its time has come."""
+    if t.initial_type != StateType.SCHEDULED or t.proposed.type not in {
+        StateType.PENDING,
+        StateType.RUNNING,
+    }:
+        return None
+    assert t.initial is not None
+    scheduled = t.initial.state_details.scheduled_time
+    if scheduled is None or scheduled <= t.now:
+        return None
+    delay = (scheduled - t.now).total_seconds()
+    return Verdict(
+        SetStateStatus.WAIT,
+        t.initial,
+        f"The run is scheduled for {scheduled.isoformat()}; wait {delay:.3f}s.",
+        delay,
+    )
+
+
+def copy_scheduled_time(t: Transition) -> State | None:
+    """A Scheduled state without a time is scheduled for now."""
+    if t.proposed.type != StateType.SCHEDULED or t.proposed.state_details.scheduled_time:
+        return None
+    details = t.proposed.state_details.model_copy(update={"scheduled_time": t.now})
+    return t.proposed.model_copy(update={"state_details": details})
+
+
+RULES: Sequence[Rule] = (
+    prevent_duplicate_pending,
+    leave_terminal_states_only_to_rerun,
+    no_running_after_cancelling,
+    single_running,
+    retry_failed_flow_runs,
+    retry_crashed_deployment_runs,
+    wait_for_scheduled_time,
+    copy_scheduled_time,
+)
+
+
+def judge(t: Transition, *, force: bool = False, rules: Sequence[Rule] = RULES) -> Verdict:
+    """Run the rules over a transition; ``force`` accepts the proposal as it is."""
+    if force:
+        return Verdict(SetStateStatus.ACCEPT, t.proposed)
+    for rule in rules:
+        outcome = rule(t)
+        if outcome is None:
+            continue
+        if isinstance(outcome, Verdict):
+            return outcome
+        t = replace(t, proposed=outcome)
+    return Verdict(SetStateStatus.ACCEPT, t.proposed)
+
+
+# --- bookkeeping of an accepted transition -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RunTimes:
+    """The run fields that an accepted state changes."""
+
+    run_count: int
+    start_time: dt.datetime | None
+    end_time: dt.datetime | None
+    total_run_time: dt.timedelta
+    expected_start_time: dt.datetime | None
+    next_scheduled_start_time: dt.datetime | None
+
+
+def account(before: RunTimes, initial: State | None, accepted: State, now: dt.datetime) -> RunTimes:
+    """The run's counters and times after ``accepted`` replaces ``initial``."""
+    run_count = before.run_count
+    start_time = before.start_time
+    end_time = before.end_time
+    total = before.total_run_time
+    expected = before.expected_start_time
+    next_scheduled = before.next_scheduled_start_time
+
+    if initial is not None and initial.type == StateType.RUNNING:
+        total += max(accepted.timestamp - initial.timestamp, dt.timedelta(0))
+    if accepted.type == StateType.RUNNING:
+        if initial is None or initial.type != StateType.RUNNING or accepted.name == RETRYING:
+            run_count += 1
+        start_time = start_time or accepted.timestamp
+        end_time = None
+        next_scheduled = None
+    if accepted.type == StateType.SCHEDULED:
+        next_scheduled = accepted.state_details.scheduled_time or now
+        expected = expected or next_scheduled
+        end_time = None
+    if accepted.type in TERMINAL_STATES:
+        end_time = accepted.timestamp
+        next_scheduled = None
+    if expected is None:
+        expected = accepted.timestamp
+    return RunTimes(run_count, start_time, end_time, total, expected, next_scheduled)
+
+
+def with_details(state: State, *, flow_run_id: object = None, task_run_id: object = None) -> State:
+    """The state with the run's id recorded in its details."""
+    update: dict[str, object] = {}
+    if flow_run_id is not None:
+        update["flow_run_id"] = flow_run_id
+    if task_run_id is not None:
+        update["task_run_id"] = task_run_id
+    if not update:
+        return state
+    details: StateDetails = state.state_details.model_copy(update=update)
+    return state.model_copy(update={"state_details": details})
