@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite+aiosqlite:///{self.home / 'podium.db'}"
+        return f"sqlite:///{self.home / 'podium.db'}"
 
     @classmethod
     def settings_customise_sources(

@@ -16,14 +16,12 @@ router = APIRouter(prefix="/logs", tags=["logs"])
 @router.post("/", status_code=status.HTTP_201_CREATED)
 async def create_logs(logs: list[LogCreate], db: DbDep) -> None:
     """Store a batch of log lines."""
-    async with db.write_session() as session:
-        await models.create_logs(session, logs)
+    await db.write(models.create_logs, logs)
 
 
 @router.post("/filter")
 async def read_logs(db: DbDep, request: LogReadRequest | None = None) -> list[core.Log]:
-    async with db.read_session() as session:
-        return [
-            core.Log.model_validate(row)
-            for row in await models.read_logs(session, request or LogReadRequest())
-        ]
+    request = request or LogReadRequest()
+    return await db.read(
+        lambda s: [core.Log.model_validate(x) for x in models.read_logs(s, request)]
+    )

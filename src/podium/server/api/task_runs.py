@@ -1,26 +1,23 @@
-"""Routes for task runs and their states."""
+"""Routes for task runs, their states, and the engine's batched reports."""
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from fastapi import APIRouter, Response, status
+from sqlalchemy.orm import Session
 
 from podium.schemas import actions, core
-from podium.schemas.responses import (
-    CountRequest,
-    OrchestrationResult,
-    TaskRunBatchResult,
-    TaskRunReadRequest,
-)
-from podium.schemas.responses import SetStateStatus as Status
-from podium.schemas.states import State
+from podium.schemas.responses import TaskRunBatchResult, TaskRunReadRequest
+from podium.server.api._runs import RunResource, add_run_routes
 from podium.server.api.deps import DbDep
-from podium.server.models import states
 from podium.server.models import task_runs as models
 
 router = APIRouter(prefix="/task_runs", tags=["task runs"])
 states_router = APIRouter(prefix="/task_run_states", tags=["task runs"])
+
+
+def _create(session: Session, run: actions.TaskRunCreate) -> tuple[core.TaskRun, bool]:
+    row, created = models.create_task_run(session, run)
+    return core.TaskRun.model_validate(row), created
 
 
 @router.post("/", status_code=status.HTTP_201_CREATED)
@@ -29,68 +26,12 @@ async def create_task_run(
 ) -> core.TaskRun:
     """Create a task run (Pending unless ``state`` says otherwise).
 
-    With an ``id`` that already exists, the existing run is returned with
-    status 200.
+    With an ``id`` that already exists, the existing run is returned with 200.
     """
-    async with db.write_session() as session:
-        row, created = await models.create_task_run(session, run)
-        if not created:
-            response.status_code = status.HTTP_200_OK
-        return core.TaskRun.model_validate(row)
-
-
-@router.get("/{id}")
-async def read_task_run(id: UUID, db: DbDep) -> core.TaskRun:
-    async with db.read_session() as session:
-        return core.TaskRun.model_validate(await models.read_task_run(session, id))
-
-
-@router.post("/filter")
-async def read_task_runs(
-    db: DbDep, request: TaskRunReadRequest | None = None
-) -> list[core.TaskRun]:
-    async with db.read_session() as session:
-        rows = await models.read_task_runs(session, request or TaskRunReadRequest())
-        return [core.TaskRun.model_validate(row) for row in rows]
-
-
-@router.post("/count")
-async def count_task_runs(db: DbDep, request: CountRequest | None = None) -> int:
-    async with db.read_session() as session:
-        return await models.count_task_runs(session, request or CountRequest())
-
-
-@router.patch("/{id}", status_code=status.HTTP_204_NO_CONTENT)
-async def update_task_run(id: UUID, update: actions.TaskRunUpdate, db: DbDep) -> None:
-    async with db.write_session() as session:
-        await models.update_task_run(session, id, update)
-
-
-@router.delete("/{id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_task_run(id: UUID, db: DbDep) -> None:
-    async with db.write_session() as session:
-        await models.delete_task_run(session, id)
-
-
-@router.post("/{id}/set_state", status_code=status.HTTP_201_CREATED)
-async def set_task_run_state(
-    id: UUID, body: actions.SetStateRequest, db: DbDep, response: Response
-) -> OrchestrationResult:
-    """Propose a state; the answer says whether the policy accepted it, and why not."""
-    async with db.write_session() as session:
-        result = await models.set_task_run_state(session, id, body.state, force=body.force)
-    if result.status != Status.ACCEPT:
+    result, created = await db.write(_create, run)
+    if not created:
         response.status_code = status.HTTP_200_OK
     return result
-
-
-@states_router.get("/")
-async def read_task_run_states(task_run_id: UUID, db: DbDep) -> list[State]:
-    """The run's state history, oldest first."""
-    async with db.read_session() as session:
-        await models.read_task_run(session, task_run_id)
-        rows = await states.read_states(session, "task_run", task_run_id)
-        return [State.model_validate(row) for row in rows]
 
 
 @router.post("/batch")
@@ -100,5 +41,17 @@ async def report_task_runs(batch: actions.TaskRunBatch, db: DbDep) -> TaskRunBat
     This is what the engine's background reporter sends: creations first,
     then proposals in order. Ids that already exist are not created again.
     """
-    async with db.write_session() as session:
-        return await models.apply_batch(session, batch)
+    return await db.write(models.apply_batch, batch)
+
+
+add_run_routes(
+    router,
+    states_router,
+    RunResource(
+        kind="task_run",
+        schema=core.TaskRun,
+        read_request=TaskRunReadRequest,
+        update=actions.TaskRunUpdate,
+        models=models,
+    ),
+)

@@ -1,8 +1,8 @@
 """Apply, check and reset the schema with the one Alembic migration tree.
 
-Start-up asks the database for its revision first and only loads Alembic
+Start-up asks the database for its revision first and only runs Alembic
 when that differs from ``HEAD``: a process that finds its schema current
-pays one query, not Alembic's import and script scan.
+pays one query.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from podium.server.database.orm import Base
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD = "0001"
+_ADVISORY_LOCK = 4242001
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -29,47 +30,51 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-async def current_revision(db: Database) -> str | None:
+def _revision(connection: Connection) -> str | None:
     try:
-        async with db.read_session() as session:
-            return (await session.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        with connection.begin_nested():
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except (OperationalError, ProgrammingError):
         return None
 
 
+async def current_revision(db: Database) -> str | None:
+    return await db.run_connection(_revision, writing=False)
+
+
+def _lock(connection: Connection) -> None:
+    # Several replicas starting together: one migrates, the others wait.
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK})"))
+
+
 async def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (latest by default)."""
+    """Bring the schema to ``revision`` (the latest by default)."""
     if revision == "head" and await current_revision(db) == HEAD:
         return
 
     def _run(connection: Connection) -> None:
+        _lock(connection)
         command.upgrade(alembic_config(connection), revision)
 
-    if db._write_lock is not None:
-        async with db._write_lock, db.write_engine.begin() as connection:
-            await connection.run_sync(_run)
-    else:
-        async with db.write_engine.begin() as connection:
-            # One migrator at a time when several replicas start together.
-            await connection.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
-            await connection.run_sync(_run)
+    await db.run_connection(_run)
 
 
 async def downgrade(db: Database, revision: str = "base") -> None:
     def _run(connection: Connection) -> None:
+        _lock(connection)
         command.downgrade(alembic_config(connection), revision)
 
-    async with db.write_engine.begin() as connection:
-        await connection.run_sync(_run)
+    await db.run_connection(_run)
 
 
 async def reset(db: Database) -> None:
     """Drop every Podium table, then migrate again from scratch."""
 
     def _drop(connection: Connection) -> None:
+        _lock(connection)
         Base.metadata.drop_all(connection)
-        connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
-    async with db.write_engine.begin() as connection:
-        await connection.run_sync(_drop)
+    await db.run_connection(_drop)
     await upgrade(db)

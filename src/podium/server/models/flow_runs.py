@@ -6,7 +6,7 @@ import datetime as dt
 from uuid import UUID, uuid4
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from podium.schemas import actions
 from podium.schemas.responses import CountRequest, FlowRunReadRequest, OrchestrationResult
@@ -33,8 +33,8 @@ _SORTS = {
 }
 
 
-async def create_flow_run(
-    session: AsyncSession, run: actions.FlowRunCreate, *, now: dt.datetime | None = None
+def create_flow_run(
+    session: Session, run: actions.FlowRunCreate, *, now: dt.datetime | None = None
 ) -> tuple[orm.FlowRun, bool]:
     """Create a run (Pending unless a state is given); ``True`` if it is new.
 
@@ -42,15 +42,15 @@ async def create_flow_run(
     not created again: the existing run is returned.
     """
     now = now or dt.datetime.now(dt.UTC)
-    if await session.get(orm.Flow, run.flow_id) is None:
+    if session.get(orm.Flow, run.flow_id) is None:
         raise NotFound.of("Flow", run.flow_id, field="flow_id")
     if run.idempotency_key is not None:
         query = select(M).where(M.flow_id == run.flow_id, M.idempotency_key == run.idempotency_key)
-        existing = (await session.execute(query)).unique().scalar()
+        existing = (session.execute(query)).unique().scalar()
         if existing is not None:
             return existing, False
     if run.id is not None:
-        existing = await session.get(M, run.id)
+        existing = session.get(M, run.id)
         if existing is not None:
             return existing, False
     row = M(
@@ -75,8 +75,8 @@ async def create_flow_run(
         updated=now,
     )
     session.add(row)
-    await session.flush()
-    await states.set_run_state(
+    session.flush()
+    states.set_run_state(
         session,
         "flow_run",
         row,
@@ -84,32 +84,34 @@ async def create_flow_run(
         initial=None,
         now=now,
     )
-    await session.flush()
-    await session.refresh(row, ["state"])
+    session.flush()
+    session.refresh(row, ["state"])
     return row, True
 
 
-async def read_flow_run(session: AsyncSession, run_id: UUID) -> orm.FlowRun:
-    row = (await session.execute(select(M).where(M.id == run_id))).unique().scalar()
+def read_flow_run(session: Session, run_id: UUID) -> orm.FlowRun:
+    row = (session.execute(select(M).where(M.id == run_id))).unique().scalar()
     if row is None:
         raise NotFound.of("Flow run", run_id)
     return row
 
 
-async def read_flow_runs(session: AsyncSession, request: FlowRunReadRequest) -> list[orm.FlowRun]:
+def read_flow_runs(session: Session, request: FlowRunReadRequest) -> list[orm.FlowRun]:
     query = (
         select(M)
-        .where(*_scope(request, session.bind.dialect.name))
+        .where(*_scope(request, session.get_bind().dialect.name))
         .order_by(*_SORTS[request.sort], M.id)
         .limit(request.limit)
         .offset(request.offset)
     )
-    return list((await session.execute(query)).unique().scalars())
+    return list((session.execute(query)).unique().scalars())
 
 
-async def count_flow_runs(session: AsyncSession, request: CountRequest) -> int:
-    query = select(func.count()).select_from(M).where(*_scope(request, session.bind.dialect.name))
-    return int((await session.execute(query)).scalar_one())
+def count_flow_runs(session: Session, request: CountRequest) -> int:
+    query = (
+        select(func.count()).select_from(M).where(*_scope(request, session.get_bind().dialect.name))
+    )
+    return int((session.execute(query)).scalar_one())
 
 
 def _scope(request: FlowRunReadRequest | CountRequest, dialect: str) -> list:
@@ -122,27 +124,25 @@ def _scope(request: FlowRunReadRequest | CountRequest, dialect: str) -> list:
     )
 
 
-async def update_flow_run(
-    session: AsyncSession, run_id: UUID, update: actions.FlowRunUpdate
-) -> orm.FlowRun:
-    row = await read_flow_run(session, run_id)
+def update_flow_run(session: Session, run_id: UUID, update: actions.FlowRunUpdate) -> orm.FlowRun:
+    row = read_flow_run(session, run_id)
     for field, value in update.model_dump(exclude_unset=True, mode="json").items():
         setattr(row, field, value)
     return row
 
 
-async def delete_flow_run(session: AsyncSession, run_id: UUID) -> None:
-    result = await session.execute(delete(M).where(M.id == run_id))
+def delete_flow_run(session: Session, run_id: UUID) -> None:
+    result = session.execute(delete(M).where(M.id == run_id))
     if result.rowcount == 0:
         raise NotFound.of("Flow run", run_id)
 
 
-async def set_flow_run_state(
-    session: AsyncSession, run_id: UUID, state: StateCreate, *, force: bool = False
+def set_flow_run_state(
+    session: Session, run_id: UUID, state: StateCreate, *, force: bool = False
 ) -> OrchestrationResult:
-    row = await states.lock_run(session, M, run_id)
+    row = states.lock_run(session, M, run_id)
     if row is None:
         raise NotFound.of("Flow run", run_id)
-    return await states.set_run_state(
+    return states.set_run_state(
         session, "flow_run", row, state, initial=states.state_of(row), force=force
     )

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from podium.schemas import actions
 from podium.schemas.responses import CountRequest, FlowReadRequest
@@ -23,41 +23,39 @@ _SORTS = {
 }
 
 
-async def create_flow(session: AsyncSession, flow: actions.FlowCreate) -> tuple[orm.Flow, bool]:
+def create_flow(session: Session, flow: actions.FlowCreate) -> tuple[orm.Flow, bool]:
     """The flow with this name, created if it does not exist; ``True`` if created."""
-    existing = await read_flow_by_name(session, flow.name, missing_ok=True)
+    existing = read_flow_by_name(session, flow.name, missing_ok=True)
     if existing is not None:
         return existing, False
     row = orm.Flow(name=flow.name, tags=flow.tags, labels=flow.labels)
     try:
-        async with session.begin_nested():
+        with session.begin_nested():
             session.add(row)
     except IntegrityError:
         # Another client created it between our read and our insert.
-        winner = await read_flow_by_name(session, flow.name)
+        winner = read_flow_by_name(session, flow.name)
         assert winner is not None
         return winner, False
     return row, True
 
 
-async def read_flow(session: AsyncSession, flow_id: UUID) -> orm.Flow:
-    row = await session.get(orm.Flow, flow_id)
+def read_flow(session: Session, flow_id: UUID) -> orm.Flow:
+    row = session.get(orm.Flow, flow_id)
     if row is None:
         raise NotFound.of("Flow", flow_id)
     return row
 
 
-async def read_flow_by_name(
-    session: AsyncSession, name: str, *, missing_ok: bool = False
-) -> orm.Flow | None:
-    row = (await session.execute(select(orm.Flow).where(orm.Flow.name == name))).scalar()
+def read_flow_by_name(session: Session, name: str, *, missing_ok: bool = False) -> orm.Flow | None:
+    row = (session.execute(select(orm.Flow).where(orm.Flow.name == name))).scalar()
     if row is None and not missing_ok:
         raise NotFound.of("Flow", name, field="name")
     return row
 
 
-async def read_flows(session: AsyncSession, request: FlowReadRequest) -> list[orm.Flow]:
-    dialect = session.bind.dialect.name
+def read_flows(session: Session, request: FlowReadRequest) -> list[orm.Flow]:
+    dialect = session.get_bind().dialect.name
     query = (
         select(orm.Flow)
         .where(*_scope(request, dialect))
@@ -65,13 +63,13 @@ async def read_flows(session: AsyncSession, request: FlowReadRequest) -> list[or
         .limit(request.limit)
         .offset(request.offset)
     )
-    return list((await session.execute(query)).scalars())
+    return list((session.execute(query)).scalars())
 
 
-async def count_flows(session: AsyncSession, request: CountRequest) -> int:
-    dialect = session.bind.dialect.name
+def count_flows(session: Session, request: CountRequest) -> int:
+    dialect = session.get_bind().dialect.name
     query = select(func.count()).select_from(orm.Flow).where(*_scope(request, dialect))
-    return int((await session.execute(query)).scalar_one())
+    return int((session.execute(query)).scalar_one())
 
 
 def _scope(request: FlowReadRequest | CountRequest, dialect: str) -> list:
@@ -84,13 +82,13 @@ def _scope(request: FlowReadRequest | CountRequest, dialect: str) -> list:
     )
 
 
-async def update_flow(session: AsyncSession, flow_id: UUID, update: actions.FlowUpdate) -> None:
-    row = await read_flow(session, flow_id)
+def update_flow(session: Session, flow_id: UUID, update: actions.FlowUpdate) -> None:
+    row = read_flow(session, flow_id)
     if update.tags is not None:
         row.tags = update.tags
 
 
-async def delete_flow(session: AsyncSession, flow_id: UUID) -> None:
-    result = await session.execute(delete(orm.Flow).where(orm.Flow.id == flow_id))
+def delete_flow(session: Session, flow_id: UUID) -> None:
+    result = session.execute(delete(orm.Flow).where(orm.Flow.id == flow_id))
     if result.rowcount == 0:
         raise NotFound.of("Flow", flow_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from podium.schemas.actions import LogCreate
 from podium.schemas.responses import LogReadRequest
@@ -17,17 +17,17 @@ _SORTS = {
 }
 
 
-async def create_logs(session: AsyncSession, logs: list[LogCreate]) -> int:
+def create_logs(session: Session, logs: list[LogCreate]) -> int:
     if not logs:
         return 0
     rows = [log.model_dump() for log in logs]
-    await session.execute(insert(orm.Log), rows)
+    session.execute(insert(orm.Log), rows)
     return len(rows)
 
 
-async def read_logs(session: AsyncSession, request: LogReadRequest) -> list[orm.Log]:
+def read_logs(session: Session, request: LogReadRequest) -> list[orm.Log]:
     query = select(orm.Log)
     if request.logs is not None:
         query = query.where(log_clause(request.logs))
     query = query.order_by(*_SORTS[request.sort]).limit(request.limit).offset(request.offset)
-    return list((await session.execute(query)).scalars())
+    return list((session.execute(query)).scalars())

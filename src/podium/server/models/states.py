@@ -11,7 +11,7 @@ import datetime as dt
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from podium.schemas.core import FlowRunPolicy, TaskRunPolicy
 from podium.schemas.responses import (
@@ -37,11 +37,11 @@ def state_of(row: RunRow) -> State | None:
     return State.model_validate(row.state, from_attributes=True)
 
 
-async def lock_run(
-    session: AsyncSession, model: type[orm.FlowRun] | type[orm.TaskRun], run_id: UUID
+def lock_run(
+    session: Session, model: type[orm.FlowRun] | type[orm.TaskRun], run_id: UUID
 ) -> RunRow | None:
     query = select(model).where(model.id == run_id).with_for_update(of=model)
-    return (await session.execute(query)).unique().scalar()
+    return (session.execute(query)).unique().scalar()
 
 
 def _facts(kind: RunKind, row: RunRow) -> tuple[int, float, bool]:
@@ -54,8 +54,8 @@ def _facts(kind: RunKind, row: RunRow) -> tuple[int, float, bool]:
     return task_policy.retries or 0, float(first_delay or 0), False  # type: ignore[arg-type]
 
 
-async def set_run_state(
-    session: AsyncSession,
+def set_run_state(
+    session: Session,
     kind: RunKind,
     row: RunRow,
     proposal: StateCreate,
@@ -98,7 +98,7 @@ async def set_run_state(
 
 
 def _record(
-    session: AsyncSession,
+    session: Session,
     kind: RunKind,
     row: RunRow,
     initial: State | None,
@@ -154,8 +154,8 @@ def _result(verdict: Verdict) -> OrchestrationResult:
     return OrchestrationResult(state=verdict.state, status=verdict.status, details=details)
 
 
-async def read_states(
-    session: AsyncSession, kind: RunKind, run_id: UUID
+def read_states(
+    session: Session, kind: RunKind, run_id: UUID
 ) -> list[orm.FlowRunState] | list[orm.TaskRunState]:
     if kind == "flow_run":
         query = (
@@ -169,4 +169,4 @@ async def read_states(
             .where(orm.TaskRunState.task_run_id == run_id)
             .order_by(orm.TaskRunState.timestamp, orm.TaskRunState.id)
         )
-    return list((await session.execute(query)).scalars())  # type: ignore[return-value]
+    return list((session.execute(query)).scalars())  # type: ignore[return-value]

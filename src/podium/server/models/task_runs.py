@@ -6,7 +6,7 @@ import datetime as dt
 from uuid import UUID, uuid4
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from podium.schemas import actions
 from podium.schemas.responses import (
@@ -57,20 +57,20 @@ def _new_row(run: actions.TaskRunCreate, now: dt.datetime) -> orm.TaskRun:
     )
 
 
-async def create_task_run(
-    session: AsyncSession, run: actions.TaskRunCreate, *, now: dt.datetime | None = None
+def create_task_run(
+    session: Session, run: actions.TaskRunCreate, *, now: dt.datetime | None = None
 ) -> tuple[orm.TaskRun, bool]:
     now = now or dt.datetime.now(dt.UTC)
-    if run.flow_run_id is not None and await session.get(orm.FlowRun, run.flow_run_id) is None:
+    if run.flow_run_id is not None and session.get(orm.FlowRun, run.flow_run_id) is None:
         raise NotFound.of("Flow run", run.flow_run_id, field="flow_run_id")
     if run.id is not None:
-        existing = await session.get(M, run.id)
+        existing = session.get(M, run.id)
         if existing is not None:
             return existing, False
     row = _new_row(run, now)
     session.add(row)
-    await session.flush()
-    await states.set_run_state(
+    session.flush()
+    states.set_run_state(
         session,
         "task_run",
         row,
@@ -78,12 +78,12 @@ async def create_task_run(
         initial=None,
         now=now,
     )
-    await session.flush()
-    await session.refresh(row, ["state"])
+    session.flush()
+    session.refresh(row, ["state"])
     return row, True
 
 
-async def apply_batch(session: AsyncSession, batch: actions.TaskRunBatch) -> TaskRunBatchResult:
+def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchResult:
     """Create the batch's task runs, then apply its state proposals in order.
 
     Already-known ids are skipped, so a batch sent twice changes nothing the
@@ -94,13 +94,11 @@ async def apply_batch(session: AsyncSession, batch: actions.TaskRunBatch) -> Tas
     wanted = [run.id for run in batch.task_runs if run.id is not None]
     known: set[UUID] = set()
     if wanted:
-        found = await session.execute(select(M.id).where(M.id.in_(wanted)))
+        found = session.execute(select(M.id).where(M.id.in_(wanted)))
         known = set(found.scalars())
     flow_run_ids = {r.flow_run_id for r in batch.task_runs if r.flow_run_id is not None}
     if flow_run_ids:
-        present = await session.execute(
-            select(orm.FlowRun.id).where(orm.FlowRun.id.in_(flow_run_ids))
-        )
+        present = session.execute(select(orm.FlowRun.id).where(orm.FlowRun.id.in_(flow_run_ids)))
         missing = flow_run_ids - set(present.scalars())
         if missing:
             raise NotFound.of("Flow run", sorted(map(str, missing))[0], field="flow_run_id")
@@ -115,9 +113,9 @@ async def apply_batch(session: AsyncSession, batch: actions.TaskRunBatch) -> Tas
         session.add(row)
         rows[row.id] = row
         fresh.append((row, run.state))
-    await session.flush()
+    session.flush()
     for row, first in fresh:
-        result = await states.set_run_state(
+        result = states.set_run_state(
             session,
             "task_run",
             row,
@@ -131,12 +129,12 @@ async def apply_batch(session: AsyncSession, batch: actions.TaskRunBatch) -> Tas
     for proposal in batch.states:
         row = rows.get(proposal.task_run_id)
         if row is None:
-            row = await states.lock_run(session, M, proposal.task_run_id)
+            row = states.lock_run(session, M, proposal.task_run_id)
             if row is None:
                 raise NotFound.of("Task run", proposal.task_run_id, field="task_run_id")
             rows[row.id] = row
             current[row.id] = states.state_of(row)
-        result = await states.set_run_state(
+        result = states.set_run_state(
             session,
             "task_run",
             row,
@@ -146,31 +144,33 @@ async def apply_batch(session: AsyncSession, batch: actions.TaskRunBatch) -> Tas
         )
         current[row.id] = result.state
         results.append(result)
-    await session.flush()
+    session.flush()
     return TaskRunBatchResult(created=len(fresh), results=results)
 
 
-async def read_task_run(session: AsyncSession, run_id: UUID) -> orm.TaskRun:
-    row = (await session.execute(select(M).where(M.id == run_id))).unique().scalar()
+def read_task_run(session: Session, run_id: UUID) -> orm.TaskRun:
+    row = (session.execute(select(M).where(M.id == run_id))).unique().scalar()
     if row is None:
         raise NotFound.of("Task run", run_id)
     return row
 
 
-async def read_task_runs(session: AsyncSession, request: TaskRunReadRequest) -> list[orm.TaskRun]:
+def read_task_runs(session: Session, request: TaskRunReadRequest) -> list[orm.TaskRun]:
     query = (
         select(M)
-        .where(*_scope(request, session.bind.dialect.name))
+        .where(*_scope(request, session.get_bind().dialect.name))
         .order_by(*_SORTS[request.sort], M.id)
         .limit(request.limit)
         .offset(request.offset)
     )
-    return list((await session.execute(query)).unique().scalars())
+    return list((session.execute(query)).unique().scalars())
 
 
-async def count_task_runs(session: AsyncSession, request: CountRequest) -> int:
-    query = select(func.count()).select_from(M).where(*_scope(request, session.bind.dialect.name))
-    return int((await session.execute(query)).scalar_one())
+def count_task_runs(session: Session, request: CountRequest) -> int:
+    query = (
+        select(func.count()).select_from(M).where(*_scope(request, session.get_bind().dialect.name))
+    )
+    return int((session.execute(query)).scalar_one())
 
 
 def _scope(request: TaskRunReadRequest | CountRequest, dialect: str) -> list:
@@ -183,27 +183,25 @@ def _scope(request: TaskRunReadRequest | CountRequest, dialect: str) -> list:
     )
 
 
-async def update_task_run(
-    session: AsyncSession, run_id: UUID, update: actions.TaskRunUpdate
-) -> orm.TaskRun:
-    row = await read_task_run(session, run_id)
+def update_task_run(session: Session, run_id: UUID, update: actions.TaskRunUpdate) -> orm.TaskRun:
+    row = read_task_run(session, run_id)
     for field, value in update.model_dump(exclude_unset=True, mode="json").items():
         setattr(row, field, value)
     return row
 
 
-async def delete_task_run(session: AsyncSession, run_id: UUID) -> None:
-    result = await session.execute(delete(M).where(M.id == run_id))
+def delete_task_run(session: Session, run_id: UUID) -> None:
+    result = session.execute(delete(M).where(M.id == run_id))
     if result.rowcount == 0:
         raise NotFound.of("Task run", run_id)
 
 
-async def set_task_run_state(
-    session: AsyncSession, run_id: UUID, state: StateCreate, *, force: bool = False
+def set_task_run_state(
+    session: Session, run_id: UUID, state: StateCreate, *, force: bool = False
 ) -> OrchestrationResult:
-    row = await states.lock_run(session, M, run_id)
+    row = states.lock_run(session, M, run_id)
     if row is None:
         raise NotFound.of("Task run", run_id)
-    return await states.set_run_state(
+    return states.set_run_state(
         session, "task_run", row, state, initial=states.state_of(row), force=force
     )

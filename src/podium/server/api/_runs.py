@@ -1,0 +1,92 @@
+"""Routes shared by flow runs and task runs: one builder, two resources.
+
+Both kinds have the same verbs (read, filter, count, update, delete,
+set_state, state history); only the schemas and the query module differ.
+(No ``from __future__ import annotations`` here: the route signatures use
+the resource's classes, which FastAPI must see as real types.)
+"""
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response, status
+from sqlalchemy.orm import Session
+
+from podium.schemas.actions import SetStateRequest
+from podium.schemas.responses import CountRequest, OrchestrationResult, SetStateStatus
+from podium.schemas.states import State
+from podium.server.api.deps import DbDep
+from podium.server.models import states
+
+
+@dataclass(frozen=True)
+class RunResource:
+    kind: str  # "flow_run" or "task_run": names the query functions and parameters
+    schema: Any
+    read_request: Any
+    update: Any
+    models: ModuleType
+
+
+def add_run_routes(router: APIRouter, states_router: APIRouter, r: RunResource) -> None:
+    """Register the shared run routes on ``router``, the history on ``states_router``."""
+    schema, kind, label = r.schema, r.kind, r.kind.replace("_", " ")
+    read_one = getattr(r.models, f"read_{kind}")
+    read_many = getattr(r.models, f"read_{kind}s")
+    count = getattr(r.models, f"count_{kind}s")
+    update_one = getattr(r.models, f"update_{kind}")
+    delete_one = getattr(r.models, f"delete_{kind}")
+    set_state = getattr(r.models, f"set_{kind}_state")
+
+    async def read(id: UUID, db: DbDep) -> Any:
+        return await db.read(lambda s: schema.model_validate(read_one(s, id)))
+
+    async def read_filtered(db: DbDep, request: r.read_request | None = None) -> Any:
+        request = request or r.read_request()
+        return await db.read(lambda s: [schema.model_validate(x) for x in read_many(s, request)])
+
+    async def count_filtered(db: DbDep, request: CountRequest | None = None) -> int:
+        return await db.read(count, request or CountRequest())
+
+    async def update(id: UUID, body: r.update, db: DbDep) -> None:
+        await db.write(update_one, id, body)
+
+    async def delete(id: UUID, db: DbDep) -> None:
+        await db.write(delete_one, id)
+
+    async def propose_state(
+        id: UUID, body: SetStateRequest, db: DbDep, response: Response
+    ) -> OrchestrationResult:
+        result: OrchestrationResult = await db.write(set_state, id, body.state, force=body.force)
+        if result.status != SetStateStatus.ACCEPT:
+            response.status_code = status.HTTP_200_OK
+        return result
+
+    async def history(db: DbDep, run_id: Annotated[UUID, Query(alias=f"{kind}_id")]) -> list[State]:
+        def _read(s: Session) -> list[State]:
+            read_one(s, run_id)  # 404 for an unknown run
+            return [State.model_validate(row) for row in states.read_states(s, kind, run_id)]
+
+        return await db.read(_read)
+
+    def add(path: str, endpoint: Any, method: str, summary: str, **options: Any) -> None:
+        router.add_api_route(path, endpoint, methods=[method], summary=summary, **options)
+
+    add("/{id}", read, "GET", f"Read a {label}", response_model=schema)
+    add("/filter", read_filtered, "POST", f"Read {label}s", response_model=list[schema])
+    add("/count", count_filtered, "POST", f"Count {label}s")
+    add("/{id}", update, "PATCH", f"Update a {label}", status_code=204)
+    add("/{id}", delete, "DELETE", f"Delete a {label}", status_code=204)
+    add(
+        "/{id}/set_state",
+        propose_state,
+        "POST",
+        f"Propose a state for a {label}",
+        status_code=201,
+        description="Accepted: 201. Rejected, told to wait or aborted: 200, with the reason.",
+    )
+    states_router.add_api_route(
+        "/", history, methods=["GET"], summary=f"A {label}'s state history, oldest first"
+    )
