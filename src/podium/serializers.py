@@ -241,7 +241,7 @@ def resolve_serializer(value: str | Serializer | None) -> Serializer:
         if cls is None:
             known = ", ".join(repr(name) for name in sorted(_REGISTRY) if name != "compressed")
             raise ValueError(f"Unknown serializer type {value!r}; known types are {known}.")
-        return cls()
+        return cls()  # type: ignore[call-arg]  # registered classes default ``type``
     raise TypeError(
         f"A serializer must be a Serializer or a type name, not {type(value).__name__!r}."
     )
