@@ -19,11 +19,12 @@ from podium.schemas.responses import CountRequest, OrchestrationResult, SetState
 from podium.schemas.states import State
 from podium.server.api.deps import DbDep
 from podium.server.models import states
+from podium.server.orchestration.policy import RunKind
 
 
 @dataclass(frozen=True)
 class RunResource:
-    kind: str  # "flow_run" or "task_run": names the query functions and parameters
+    kind: RunKind  # names the query functions and parameters
     schema: Any
     read_request: Any
     update: Any
@@ -43,14 +44,14 @@ def add_run_routes(router: APIRouter, states_router: APIRouter, r: RunResource) 
     async def read(id: UUID, db: DbDep) -> Any:
         return await db.read(lambda s: schema.model_validate(read_one(s, id)))
 
-    async def read_filtered(db: DbDep, request: r.read_request | None = None) -> Any:
+    async def read_filtered(db: DbDep, request: r.read_request | None = None) -> Any:  # type: ignore[name-defined]  # built per resource
         request = request or r.read_request()
         return await db.read(lambda s: [schema.model_validate(x) for x in read_many(s, request)])
 
     async def count_filtered(db: DbDep, request: CountRequest | None = None) -> int:
         return await db.read(count, request or CountRequest())
 
-    async def update(id: UUID, body: r.update, db: DbDep) -> None:
+    async def update(id: UUID, body: r.update, db: DbDep) -> None:  # type: ignore[name-defined]  # built per resource
         await db.write(update_one, id, body)
 
     async def delete(id: UUID, db: DbDep) -> None:
@@ -75,7 +76,7 @@ def add_run_routes(router: APIRouter, states_router: APIRouter, r: RunResource) 
         router.add_api_route(path, endpoint, methods=[method], summary=summary, **options)
 
     add("/{id}", read, "GET", f"Read a {label}", response_model=schema)
-    add("/filter", read_filtered, "POST", f"Read {label}s", response_model=list[schema])
+    add("/filter", read_filtered, "POST", f"Read {label}s", response_model=list[schema])  # type: ignore[valid-type]
     add("/count", count_filtered, "POST", f"Count {label}s")
     add("/{id}", update, "PATCH", f"Update a {label}", status_code=204)
     add("/{id}", delete, "DELETE", f"Delete a {label}", status_code=204)

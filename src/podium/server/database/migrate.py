@@ -8,9 +8,8 @@ pays one query.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -18,12 +17,19 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from podium.server.database.engine import Database
 from podium.server.database.orm import Base
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD = "0001"
 _ADVISORY_LOCK = 4242001
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    # Alembic is imported only when the schema must change: most start-ups
+    # find it current and should not pay for loading it.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -54,6 +60,8 @@ async def upgrade(db: Database, revision: str = "head") -> None:
         return
 
     def _run(connection: Connection) -> None:
+        from alembic import command  # deferred: see alembic_config
+
         _lock(connection)
         command.upgrade(alembic_config(connection), revision)
 
@@ -62,6 +70,8 @@ async def upgrade(db: Database, revision: str = "head") -> None:
 
 async def downgrade(db: Database, revision: str = "base") -> None:
     def _run(connection: Connection) -> None:
+        from alembic import command  # deferred: see alembic_config
+
         _lock(connection)
         command.downgrade(alembic_config(connection), revision)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from podium.schemas import actions
@@ -19,7 +20,7 @@ from podium.server.models.filters import run_scope
 from podium.server.models.names import generate_run_name
 
 M = orm.FlowRun
-_SORTS = {
+_SORTS: dict[Any, tuple[Any, ...]] = {
     FlowRunSort.ID_DESC: (M.id.desc(),),
     FlowRunSort.CREATED_DESC: (M.created.desc(),),
     FlowRunSort.START_TIME_ASC: (M.start_time.asc().nulls_last(),),
@@ -132,7 +133,9 @@ def update_flow_run(session: Session, run_id: UUID, update: actions.FlowRunUpdat
 
 
 def delete_flow_run(session: Session, run_id: UUID) -> None:
-    result = session.execute(delete(M).where(M.id == run_id))
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        delete(M).where(M.id == run_id)
+    )
     if result.rowcount == 0:
         raise NotFound.of("Flow run", run_id)
 

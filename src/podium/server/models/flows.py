@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,7 +16,7 @@ from podium.server.database import orm
 from podium.server.errors import NotFound
 from podium.server.models.filters import run_scope
 
-_SORTS = {
+_SORTS: dict[Any, tuple[Any, ...]] = {
     FlowSort.CREATED_DESC: (orm.Flow.created.desc(),),
     FlowSort.UPDATED_DESC: (orm.Flow.updated.desc(),),
     FlowSort.NAME_ASC: (orm.Flow.name.asc(),),
@@ -89,6 +90,8 @@ def update_flow(session: Session, flow_id: UUID, update: actions.FlowUpdate) -> 
 
 
 def delete_flow(session: Session, flow_id: UUID) -> None:
-    result = session.execute(delete(orm.Flow).where(orm.Flow.id == flow_id))
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        delete(orm.Flow).where(orm.Flow.id == flow_id)
+    )
     if result.rowcount == 0:
         raise NotFound.of("Flow", flow_id)

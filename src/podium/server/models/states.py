@@ -8,9 +8,10 @@ new state row and the run's counters and times in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from podium.schemas.core import FlowRunPolicy, TaskRunPolicy
@@ -41,13 +42,16 @@ def lock_run(
     session: Session, model: type[orm.FlowRun] | type[orm.TaskRun], run_id: UUID
 ) -> RunRow | None:
     query = select(model).where(model.id == run_id).with_for_update(of=model)
-    return (session.execute(query)).unique().scalar()
+    row = session.execute(query).unique().scalar()
+    assert row is None or isinstance(row, orm.FlowRun | orm.TaskRun)
+    return row
 
 
 def _facts(kind: RunKind, row: RunRow) -> tuple[int, float, bool]:
     if kind == "flow_run":
         policy = FlowRunPolicy.model_validate(row.empirical_policy or {})
-        return policy.retries or 0, float(policy.retry_delay or 0), row.deployment_id is not None
+        from_deployment = isinstance(row, orm.FlowRun) and row.deployment_id is not None
+        return policy.retries or 0, float(policy.retry_delay or 0), from_deployment
     task_policy = TaskRunPolicy.model_validate(row.empirical_policy or {})
     delay = task_policy.retry_delay
     first_delay = delay[0] if isinstance(delay, list) and delay else delay
@@ -157,6 +161,7 @@ def _result(verdict: Verdict) -> OrchestrationResult:
 def read_states(
     session: Session, kind: RunKind, run_id: UUID
 ) -> list[orm.FlowRunState] | list[orm.TaskRunState]:
+    query: Select[Any]
     if kind == "flow_run":
         query = (
             select(orm.FlowRunState)
@@ -169,4 +174,4 @@ def read_states(
             .where(orm.TaskRunState.task_run_id == run_id)
             .order_by(orm.TaskRunState.timestamp, orm.TaskRunState.id)
         )
-    return list((session.execute(query)).scalars())  # type: ignore[return-value]
+    return list(session.execute(query).scalars())

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from podium.schemas import actions
@@ -23,7 +24,7 @@ from podium.server.models import states
 from podium.server.models.filters import run_scope
 
 M = orm.TaskRun
-_SORTS = {
+_SORTS: dict[Any, tuple[Any, ...]] = {
     TaskRunSort.ID_DESC: (M.id.desc(),),
     TaskRunSort.CREATED_DESC: (M.created.desc(),),
     TaskRunSort.EXPECTED_START_TIME_ASC: (M.expected_start_time.asc(),),
@@ -94,8 +95,7 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
     wanted = [run.id for run in batch.task_runs if run.id is not None]
     known: set[UUID] = set()
     if wanted:
-        found = session.execute(select(M.id).where(M.id.in_(wanted)))
-        known = set(found.scalars())
+        known = set(session.execute(select(M.id).where(M.id.in_(wanted))).scalars())
     flow_run_ids = {r.flow_run_id for r in batch.task_runs if r.flow_run_id is not None}
     if flow_run_ids:
         present = session.execute(select(orm.FlowRun.id).where(orm.FlowRun.id.in_(flow_run_ids)))
@@ -127,13 +127,14 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
 
     results: list[OrchestrationResult] = []
     for proposal in batch.states:
-        row = rows.get(proposal.task_run_id)
-        if row is None:
-            row = states.lock_run(session, M, proposal.task_run_id)
-            if row is None:
+        found = rows.get(proposal.task_run_id)
+        if found is None:
+            locked = states.lock_run(session, M, proposal.task_run_id)
+            if not isinstance(locked, orm.TaskRun):
                 raise NotFound.of("Task run", proposal.task_run_id, field="task_run_id")
-            rows[row.id] = row
-            current[row.id] = states.state_of(row)
+            found = rows[locked.id] = locked
+            current[locked.id] = states.state_of(locked)
+        row = found
         result = states.set_run_state(
             session,
             "task_run",
@@ -191,7 +192,9 @@ def update_task_run(session: Session, run_id: UUID, update: actions.TaskRunUpdat
 
 
 def delete_task_run(session: Session, run_id: UUID) -> None:
-    result = session.execute(delete(M).where(M.id == run_id))
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        delete(M).where(M.id == run_id)
+    )
     if result.rowcount == 0:
         raise NotFound.of("Task run", run_id)
 
