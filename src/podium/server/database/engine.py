@@ -31,6 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from podium.server.database.types import json_dumps, json_loads
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -64,7 +66,13 @@ class Database:
             if url_async.drivername == "postgresql":
                 url_async = url_async.set(drivername="postgresql+asyncpg")
             self.async_engine = create_async_engine(
-                url_async, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+                url_async,
+                echo=echo,
+                pool_size=10,
+                max_overflow=20,
+                pool_pre_ping=True,
+                json_serializer=json_dumps,
+                json_deserializer=json_loads,
             )
             self._async_sessions = async_sessionmaker(self.async_engine, expire_on_commit=False)
 
@@ -87,6 +95,8 @@ class Database:
         engine = create_engine(
             sqlite_sync_url(self.url),
             echo=echo,
+            json_serializer=json_dumps,
+            json_deserializer=json_loads,
             connect_args={"timeout": self.timeout, "check_same_thread": False},
             **pool,
         )
