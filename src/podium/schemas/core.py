@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Any
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, computed_field
 
-from podium.schemas._base import ObjectModel, PodiumModel, UtcDateTime
+from podium.schemas._base import ObjectModel, PodiumModel, UtcDateTime, now_utc
 from podium.schemas.states import State, StateType
 
 
@@ -56,9 +56,26 @@ class _RunFields(ObjectModel):
     end_time: UtcDateTime | None = None
     total_run_time: dt.timedelta = dt.timedelta(0)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def estimated_run_time(self) -> dt.timedelta:
+        """Time spent Running so far, including the current Running spell."""
+        if self.state_type == StateType.RUNNING and self.state is not None:
+            return self.total_run_time + max(now_utc() - self.state.timestamp, dt.timedelta(0))
         return self.total_run_time
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def estimated_start_time_delta(self) -> dt.timedelta:
+        """How late the run started (or, not started yet, how late it is now)."""
+        if self.expected_start_time is None:
+            return dt.timedelta(0)
+        started = self.start_time
+        if started is None:
+            if self.state_type not in (StateType.SCHEDULED, StateType.PENDING):
+                return dt.timedelta(0)
+            started = now_utc()
+        return max(started - self.expected_start_time, dt.timedelta(0))
 
 
 class FlowRun(_RunFields):
@@ -77,6 +94,9 @@ class FlowRun(_RunFields):
     work_pool_name: str | None = None
     job_variables: dict[str, Any] = Field(default_factory=dict)
     infrastructure_pid: str | None = None
+    infrastructure_document_id: UUID | None = None
+    work_pool_id: UUID | None = None
+    created_by: dict[str, Any] | None = None
     auto_scheduled: bool = False
     heartbeat: UtcDateTime | None = None
 
