@@ -102,7 +102,7 @@ async def _clear(db: Database) -> None:
 @pytest.fixture
 async def api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client on the real app (ASGI), on a migrated, empty database."""
-    settings = Settings(database_url=database_url)
+    settings = Settings(database_url=database_url, services_enabled=False)
     db = Database(database_url)
     app = create_app(settings, database=db)
     async with app.router.lifespan_context(app):

@@ -59,6 +59,43 @@ class Settings(BaseSettings):
     api_request_timeout: float = Field(
         default=60.0, gt=0, description="Seconds the HTTP client waits for an answer."
     )
+    services_enabled: bool = Field(
+        default=True,
+        description="Run the server's loop services (scheduler, late runs, crash detection...).",
+    )
+    scheduler_loop_seconds: float = Field(
+        default=60.0, gt=0, description="Seconds between two passes of the scheduler."
+    )
+    scheduler_max_runs: int = Field(
+        default=100, ge=1, description="Most runs the scheduler keeps ahead per schedule."
+    )
+    scheduler_min_runs: int = Field(
+        default=3, ge=0, description="Fewest runs the scheduler keeps ahead per schedule."
+    )
+    scheduler_max_scheduled_time: float = Field(
+        default=100.0, gt=0, description="Days ahead the scheduler creates runs for."
+    )
+    services_loop_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds between passes of late runs, crash detection, cancellation cleanup "
+        "and worker status.",
+    )
+    late_runs_after_seconds: float = Field(
+        default=15.0, ge=0, description="Seconds past its time after which a run is Late."
+    )
+    heartbeat_timeout_seconds: float = Field(
+        default=90.0, gt=0, description="Seconds without a heartbeat after which a run Crashed."
+    )
+    cancelling_timeout_seconds: float = Field(
+        default=300.0, gt=0, description="Seconds a run may stay Cancelling before Cancelled."
+    )
+    worker_heartbeat_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Heartbeat interval assumed for workers that do not send one; a worker "
+        "missing three is offline.",
+    )
 
     @field_validator("logging_level", mode="before")
     @classmethod

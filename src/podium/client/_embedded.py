@@ -31,6 +31,11 @@ class EmbeddedServer:
     _guard = threading.Lock()
 
     def __init__(self, settings: Settings) -> None:
+        # The user's process is not a server: the loop services (scheduler,
+        # crash detection, ...) run only when asked for explicitly, e.g. by a
+        # runner that serves deployments without a server.
+        if "services_enabled" not in settings.model_fields_set:
+            settings = settings.model_copy(update={"services_enabled": False})
         self.settings = settings
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
@@ -40,7 +45,7 @@ class EmbeddedServer:
         self.app = create_app(settings)
         self._lifespan = self.app.router.lifespan_context(self.app)
         self.run(self._lifespan.__aenter__())
-        self.transport = httpx.ASGITransport(app=self.app)
+        self.transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
         self.closed = False
 
     @classmethod
@@ -83,6 +88,9 @@ class EmbeddedServer:
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(timeout=5)
+            if not self._thread.is_alive():
+                # A stopped loop still holds its selector and self-pipe until closed.
+                self.loop.close()
 
     @classmethod
     def close_all(cls) -> None:

@@ -14,17 +14,18 @@ from typing import Any, Literal, overload
 import httpx
 
 from podium.client._base import BaseClient
-from podium.client._embedded import AsyncEmbeddedTransport, EmbeddedServer, EmbeddedTransport
+from podium.client._deployments import DeploymentCalls
 from podium.client._flows import FlowCalls
 from podium.client._logs import LogCalls
 from podium.client._runs import RunCalls
+from podium.client._work_pools import WorkPoolCalls
 from podium.server.auth import authorization_header
 from podium.settings import Settings, get_settings
 
 EMBEDDED_BASE_URL = "http://embedded/api"
 
 
-class _Calls(FlowCalls, RunCalls, LogCalls, BaseClient):
+class _Calls(FlowCalls, RunCalls, LogCalls, DeploymentCalls, WorkPoolCalls, BaseClient):
     pass
 
 
@@ -96,6 +97,14 @@ def get_client(
         if sync_client:
             return SyncPodiumClient(httpx.Client(base_url=base_url, **options), retries=retries)
         return PodiumClient(httpx.AsyncClient(base_url=base_url, **options), retries=retries)
+    # Deferred on purpose (start-up time): the embedded server pulls in FastAPI and
+    # SQLAlchemy, which a client of a remote server (PODIUM_API_URL) never needs.
+    from podium.client._embedded import (
+        AsyncEmbeddedTransport,
+        EmbeddedServer,
+        EmbeddedTransport,
+    )
+
     server = EmbeddedServer.get(settings)
     if sync_client:
         http = httpx.Client(

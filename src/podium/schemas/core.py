@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import Field, computed_field
 
-from podium.schemas._base import ObjectModel, PodiumModel, UtcDateTime, now_utc
+from podium.schemas._base import ObjectModel, PodiumModel, UtcDateTime
 from podium.schemas.states import State, StateType
 
 
@@ -59,23 +59,16 @@ class _RunFields(ObjectModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def estimated_run_time(self) -> dt.timedelta:
-        """Time spent Running so far, including the current Running spell."""
-        if self.state_type == StateType.RUNNING and self.state is not None:
-            return self.total_run_time + max(now_utc() - self.state.timestamp, dt.timedelta(0))
+        """Time spent Running, as of the run's last state change."""
         return self.total_run_time
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def estimated_start_time_delta(self) -> dt.timedelta:
-        """How late the run started (or, not started yet, how late it is now)."""
-        if self.expected_start_time is None:
+        """How late the run started compared with when it was expected to."""
+        if self.expected_start_time is None or self.start_time is None:
             return dt.timedelta(0)
-        started = self.start_time
-        if started is None:
-            if self.state_type not in (StateType.SCHEDULED, StateType.PENDING):
-                return dt.timedelta(0)
-            started = now_utc()
-        return max(started - self.expected_start_time, dt.timedelta(0))
+        return max(self.start_time - self.expected_start_time, dt.timedelta(0))
 
 
 class FlowRun(_RunFields):

@@ -120,3 +120,40 @@ class LogFilter(_Criteria):
     timestamp: FilterTime | None = None
     flow_run_id: FilterIds | None = None
     task_run_id: FilterOptionalIds | None = None
+
+
+class FilterBool(_Criteria):
+    eq_: bool | None = Field(default=None, description="Equal to this value.")
+
+
+class DeploymentFilter(_Criteria):
+    operator: Operator = Operator.and_
+    id: FilterIds | None = None
+    name: FilterNames | None = None
+    flow_or_deployment_name: FilterNames | None = Field(
+        default=None, description="``like_`` matches the deployment's or its flow's name."
+    )
+    paused: FilterBool | None = None
+    tags: FilterTags | None = None
+    work_queue_name: FilterStrings | None = None
+    work_pool_name: FilterStrings | None = None
+
+
+class WorkPoolFilter(_Criteria):
+    operator: Operator = Operator.and_
+    id: FilterIds | None = None
+    name: FilterNames | None = None
+    type: FilterStrings | None = None
+
+
+class WorkQueueFilter(_Criteria):
+    operator: Operator = Operator.and_
+    id: FilterIds | None = None
+    name: FilterNames | None = None
+
+
+class WorkerFilter(_Criteria):
+    operator: Operator = Operator.and_
+    name: FilterNames | None = None
+    last_heartbeat_time: FilterTime | None = None
+    status: FilterStrings | None = None

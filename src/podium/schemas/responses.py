@@ -9,7 +9,13 @@ from uuid import UUID
 from pydantic import Field
 
 from podium.schemas._base import ActionModel, PodiumModel
-from podium.schemas.filters import FlowFilter, FlowRunFilter, LogFilter, TaskRunFilter
+from podium.schemas.filters import (
+    DeploymentFilter,
+    FlowFilter,
+    FlowRunFilter,
+    LogFilter,
+    TaskRunFilter,
+)
 from podium.schemas.sorting import FlowRunSort, FlowSort, LogSort, TaskRunSort
 from podium.schemas.states import State
 
@@ -83,6 +89,7 @@ class FlowRunReadRequest(_Page):
     flows: FlowFilter | None = None
     flow_runs: FlowRunFilter | None = None
     task_runs: TaskRunFilter | None = None
+    deployments: DeploymentFilter | None = None
     sort: FlowRunSort = FlowRunSort.ID_DESC
 
 
@@ -102,6 +109,7 @@ class CountRequest(ActionModel):
     flows: FlowFilter | None = None
     flow_runs: FlowRunFilter | None = None
     task_runs: TaskRunFilter | None = None
+    deployments: DeploymentFilter | None = None
 
 
 class HealthResponse(PodiumModel):

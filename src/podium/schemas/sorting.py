@@ -39,3 +39,10 @@ class TaskRunSort(StrEnum):
 class LogSort(StrEnum):
     TIMESTAMP_ASC = "TIMESTAMP_ASC"
     TIMESTAMP_DESC = "TIMESTAMP_DESC"
+
+
+class DeploymentSort(StrEnum):
+    CREATED_DESC = "CREATED_DESC"
+    UPDATED_DESC = "UPDATED_DESC"
+    NAME_ASC = "NAME_ASC"
+    NAME_DESC = "NAME_DESC"

@@ -9,8 +9,10 @@ from fastapi import FastAPI
 
 from podium._version import __version__
 from podium.server.api import ROUTERS, errors
+from podium.server.api._polling import WorkNotifier
 from podium.server.auth import BasicAuthMiddleware
 from podium.server.database import Database, upgrade
+from podium.server.services import ServiceRunner, all_services
 from podium.settings import Settings, get_settings
 
 
@@ -22,9 +24,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await upgrade(db)
+        runner = ServiceRunner(db, all_services(db, settings))
+        if settings.services_enabled:
+            runner.start()
         try:
             yield
         finally:
+            await runner.stop()
             if database is None:
                 await db.dispose()
 
@@ -37,6 +43,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.state.db = db
     app.state.settings = settings
+    app.state.work_notifier = WorkNotifier()
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router, prefix="/api")

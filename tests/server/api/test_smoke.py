@@ -10,7 +10,9 @@ async def test_flow_run_lifecycle(api: httpx.AsyncClient) -> None:
     run = (await api.post("/flow_runs/", json={"flow_id": flow["id"]})).json()
     assert run["state"]["type"] == "PENDING"
     for state in ("RUNNING", "COMPLETED"):
-        answer = await api.post(f"/flow_runs/{run['id']}/set_state", json={"state": {"type": state}})
+        answer = await api.post(
+            f"/flow_runs/{run['id']}/set_state", json={"state": {"type": state}}
+        )
         assert answer.status_code == 201
         assert answer.json()["status"] == "ACCEPT"
     final = (await api.get(f"/flow_runs/{run['id']}")).json()

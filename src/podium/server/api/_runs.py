@@ -11,12 +11,13 @@ from types import ModuleType
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from podium.schemas.actions import SetStateRequest
 from podium.schemas.responses import CountRequest, OrchestrationResult, SetStateStatus
-from podium.schemas.states import State
+from podium.schemas.states import State, StateType
+from podium.server.api._polling import notify_work
 from podium.server.api.deps import DbDep
 from podium.server.models import states
 from podium.server.orchestration.policy import RunKind
@@ -58,11 +59,13 @@ def add_run_routes(router: APIRouter, states_router: APIRouter, r: RunResource) 
         await db.write(delete_one, id)
 
     async def propose_state(
-        id: UUID, body: SetStateRequest, db: DbDep, response: Response
+        id: UUID, body: SetStateRequest, db: DbDep, request: Request, response: Response
     ) -> OrchestrationResult:
         result: OrchestrationResult = await db.write(set_state, id, body.state, force=body.force)
         if result.status != SetStateStatus.ACCEPT:
             response.status_code = status.HTTP_200_OK
+        elif result.state is not None and result.state.type == StateType.SCHEDULED:
+            notify_work(request.app)  # a run due again (e.g. a retry) wakes polling workers
         return result
 
     async def history(db: DbDep, run_id: Annotated[UUID, Query(alias=f"{kind}_id")]) -> list[State]:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from podium.server.database import Database
+from podium.settings import Settings
 
 
 def get_db(request: Request) -> Database:
@@ -14,3 +15,10 @@ def get_db(request: Request) -> Database:
 
 
 DbDep = Annotated[Database, Depends(get_db)]
+
+
+def get_app_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response, status
 from sqlalchemy.orm import Session
 
 from podium.schemas import actions, core
 from podium.schemas.responses import FlowRunReadRequest
+from podium.schemas.states import State
+from podium.server.api._polling import notify_work
 from podium.server.api._runs import RunResource, add_run_routes
 from podium.server.api.deps import DbDep
 from podium.server.models import flow_runs as models
@@ -22,7 +26,7 @@ def _create(session: Session, run: actions.FlowRunCreate) -> tuple[core.FlowRun,
 
 @router.post("/", status_code=status.HTTP_201_CREATED)
 async def create_flow_run(
-    run: actions.FlowRunCreate, db: DbDep, response: Response
+    run: actions.FlowRunCreate, db: DbDep, request: Request, response: Response
 ) -> core.FlowRun:
     """Create a flow run (Pending unless ``state`` says otherwise).
 
@@ -32,7 +36,24 @@ async def create_flow_run(
     result, created = await db.write(_create, run)
     if not created:
         response.status_code = status.HTTP_200_OK
+    else:
+        notify_work(request.app)
     return result
+
+
+@router.post("/{id}/heartbeat")
+async def heartbeat_flow_run(id: UUID, db: DbDep) -> State | None:
+    """The process running this flow run is alive; answers the run's current state.
+
+    A Running flow run that sends none for ``PODIUM_HEARTBEAT_TIMEOUT_SECONDS``
+    is marked Crashed. The answer lets the process notice a cancellation.
+    """
+
+    def _beat(session: Session) -> State | None:
+        row = models.heartbeat_flow_run(session, id)
+        return State.model_validate(row.state) if row.state is not None else None
+
+    return await db.write(_beat)
 
 
 add_run_routes(

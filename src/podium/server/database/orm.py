@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -173,3 +174,101 @@ class ServiceLease(Base):
     holder: Mapped[str] = mapped_column(String)
     expires: Mapped[dt.datetime] = mapped_column(Timestamp())
     fencing: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Deployment(ObjectMixin, Base):
+    """A flow made runnable from the API, with defaults, schedules and a work queue."""
+
+    __tablename__ = "deployment"
+    __table_args__ = (UniqueConstraint("flow_id", "name"),)
+    name: Mapped[str] = mapped_column(String)
+    flow_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("flow.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[str | None] = mapped_column(String)
+    description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    labels: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    parameter_openapi_schema: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    enforce_parameter_schema: Mapped[bool] = mapped_column(Boolean, default=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    concurrency_limit: Mapped[int | None] = mapped_column(Integer)
+    concurrency_options: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    work_pool_name: Mapped[str | None] = mapped_column(String, index=True)
+    work_queue_name: Mapped[str | None] = mapped_column(String, index=True)
+    work_queue_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("work_queue.id", ondelete="SET NULL"), index=True
+    )
+    job_variables: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    entrypoint: Mapped[str | None] = mapped_column(String)
+    path: Mapped[str | None] = mapped_column(String)
+    pull_steps: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType, nullable=True)
+    last_polled: Mapped[dt.datetime | None] = mapped_column(Timestamp())
+    status: Mapped[str] = mapped_column(String(16), default="NOT_READY")
+
+    schedules: Mapped[list[DeploymentSchedule]] = relationship(
+        lazy="selectin",
+        order_by="DeploymentSchedule.created, DeploymentSchedule.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class DeploymentSchedule(ObjectMixin, Base):
+    __tablename__ = "deployment_schedule"
+    __table_args__ = (UniqueConstraint("deployment_id", "slug"),)
+    deployment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("deployment.id", ondelete="CASCADE"), index=True
+    )
+    schedule: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    max_scheduled_runs: Mapped[int | None] = mapped_column(Integer)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    slug: Mapped[str | None] = mapped_column(String)
+
+
+class WorkPool(ObjectMixin, Base):
+    __tablename__ = "work_pool"
+    name: Mapped[str] = mapped_column(String, unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String, index=True)
+    base_job_template: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    is_paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    concurrency_limit: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="NOT_READY")
+    # No foreign key: the queue also points at its pool, and the pair is created together.
+    default_queue_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class WorkQueue(ObjectMixin, Base):
+    __tablename__ = "work_queue"
+    __table_args__ = (UniqueConstraint("work_pool_id", "name"),)
+    name: Mapped[str] = mapped_column(String)
+    description: Mapped[str | None] = mapped_column(Text)
+    is_paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    concurrency_limit: Mapped[int | None] = mapped_column(Integer)
+    priority: Mapped[int] = mapped_column(Integer, default=1)
+    work_pool_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("work_pool.id", ondelete="CASCADE"), index=True
+    )
+    last_polled: Mapped[dt.datetime | None] = mapped_column(Timestamp())
+    status: Mapped[str] = mapped_column(String(16), default="NOT_READY")
+
+    work_pool: Mapped[WorkPool] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def work_pool_name(self) -> str:
+        return self.work_pool.name
+
+
+class Worker(ObjectMixin, Base):
+    __tablename__ = "worker"
+    __table_args__ = (UniqueConstraint("work_pool_id", "name"),)
+    name: Mapped[str] = mapped_column(String)
+    work_pool_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("work_pool.id", ondelete="CASCADE"), index=True
+    )
+    last_heartbeat_time: Mapped[dt.datetime | None] = mapped_column(Timestamp(), index=True)
+    heartbeat_interval_seconds: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="OFFLINE")

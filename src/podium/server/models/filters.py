@@ -169,6 +169,62 @@ def task_run_clause(criteria: f.TaskRunFilter, dialect: str) -> ColumnElement[bo
     )
 
 
+def _bool(column: Any, criteria: f.FilterBool | None) -> Iterable[ColumnElement[bool]]:
+    if criteria is not None and criteria.eq_ is not None:
+        yield column.is_(True) if criteria.eq_ else column.is_(False)
+
+
+def deployment_clause(criteria: f.DeploymentFilter, dialect: str) -> ColumnElement[bool]:
+    m = orm.Deployment
+    clauses = [
+        *_ids(m.id, criteria.id),
+        *_names(m.name, criteria.name),
+        *_bool(m.paused, criteria.paused),
+        *_tags(m.tags, criteria.tags, dialect),
+        *_strings(m.work_queue_name, criteria.work_queue_name),
+        *_strings(m.work_pool_name, criteria.work_pool_name),
+    ]
+    if criteria.flow_or_deployment_name is not None:
+        like = criteria.flow_or_deployment_name.like_
+        if like is not None:
+            flows = select(orm.Flow.id).where(orm.Flow.name.ilike(f"%{like}%"))
+            clauses.append(or_(m.name.ilike(f"%{like}%"), m.flow_id.in_(flows)))
+        if criteria.flow_or_deployment_name.any_ is not None:
+            names = criteria.flow_or_deployment_name.any_
+            flows = select(orm.Flow.id).where(orm.Flow.name.in_(names))
+            clauses.append(or_(m.name.in_(names), m.flow_id.in_(flows)))
+    return _combine(criteria.operator, clauses)
+
+
+def work_pool_clause(criteria: f.WorkPoolFilter) -> ColumnElement[bool]:
+    m = orm.WorkPool
+    return _combine(
+        criteria.operator,
+        [
+            *_ids(m.id, criteria.id),
+            *_names(m.name, criteria.name),
+            *_strings(m.type, criteria.type),
+        ],
+    )
+
+
+def work_queue_clause(criteria: f.WorkQueueFilter) -> ColumnElement[bool]:
+    m = orm.WorkQueue
+    return _combine(criteria.operator, [*_ids(m.id, criteria.id), *_names(m.name, criteria.name)])
+
+
+def worker_clause(criteria: f.WorkerFilter) -> ColumnElement[bool]:
+    m = orm.Worker
+    return _combine(
+        criteria.operator,
+        [
+            *_names(m.name, criteria.name),
+            *_times(m.last_heartbeat_time, criteria.last_heartbeat_time),
+            *_strings(m.status, criteria.status),
+        ],
+    )
+
+
 def log_clause(criteria: f.LogFilter) -> ColumnElement[bool]:
     m = orm.Log
     clauses: list[ColumnElement[bool]] = [
@@ -190,6 +246,7 @@ def run_scope(
     flows: f.FlowFilter | None = None,
     flow_runs: f.FlowRunFilter | None = None,
     task_runs: f.TaskRunFilter | None = None,
+    deployments: f.DeploymentFilter | None = None,
     target: type[orm.Flow] | type[orm.FlowRun] | type[orm.TaskRun],
 ) -> list[ColumnElement[bool]]:
     """Clauses restricting ``target`` by filters on itself and on related objects.
@@ -204,7 +261,23 @@ def run_scope(
     run_ids = None
     if flow_runs is not None:
         run_ids = select(orm.FlowRun.id).where(flow_run_clause(flow_runs, dialect))
+    if deployments is not None:
+        deployment_ids = select(orm.Deployment.id).where(deployment_clause(deployments, dialect))
+        if target is orm.FlowRun:
+            clauses.append(orm.FlowRun.deployment_id.in_(deployment_ids))
+        elif target is orm.TaskRun:
+            clauses.append(
+                orm.TaskRun.flow_run_id.in_(
+                    select(orm.FlowRun.id).where(orm.FlowRun.deployment_id.in_(deployment_ids))
+                )
+            )
     if target is orm.Flow:
+        if deployments is not None:
+            clauses.append(
+                orm.Flow.id.in_(
+                    select(orm.Deployment.flow_id).where(deployment_clause(deployments, dialect))
+                )
+            )
         if flow_ids is not None:
             clauses.append(orm.Flow.id.in_(flow_ids))
         if run_ids is not None:

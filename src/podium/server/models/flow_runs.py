@@ -10,12 +10,17 @@ from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from podium.schemas import actions
-from podium.schemas.responses import CountRequest, FlowRunReadRequest, OrchestrationResult
+from podium.schemas.responses import (
+    CountRequest,
+    FlowRunReadRequest,
+    OrchestrationResult,
+    SetStateStatus,
+)
 from podium.schemas.sorting import FlowRunSort
 from podium.schemas.states import StateCreate, StateType
 from podium.server.database import orm
 from podium.server.errors import NotFound
-from podium.server.models import states
+from podium.server.models import cancellation, states
 from podium.server.models.filters import run_scope
 from podium.server.models.names import generate_run_name
 
@@ -121,6 +126,7 @@ def _scope(request: FlowRunReadRequest | CountRequest, dialect: str) -> list:
         flows=request.flows,
         flow_runs=request.flow_runs,
         task_runs=request.task_runs,
+        deployments=getattr(request, "deployments", None),
         target=M,
     )
 
@@ -141,11 +147,31 @@ def delete_flow_run(session: Session, run_id: UUID) -> None:
 
 
 def set_flow_run_state(
-    session: Session, run_id: UUID, state: StateCreate, *, force: bool = False
+    session: Session,
+    run_id: UUID,
+    state: StateCreate,
+    *,
+    force: bool = False,
+    now: dt.datetime | None = None,
 ) -> OrchestrationResult:
+    """Judge and record a proposed state; a run reaching Cancelling or Cancelled
+    takes its subflows and unfinished task runs with it."""
     row = states.lock_run(session, M, run_id)
     if row is None:
         raise NotFound.of("Flow run", run_id)
-    return states.set_run_state(
-        session, "flow_run", row, state, initial=states.state_of(row), force=force
+    assert isinstance(row, orm.FlowRun)
+    result = states.set_run_state(
+        session, "flow_run", row, state, initial=states.state_of(row), force=force, now=now
     )
+    if result.status == SetStateStatus.ACCEPT:
+        cancellation.cascade(session, row, now=now)
+    return result
+
+
+def heartbeat_flow_run(
+    session: Session, run_id: UUID, *, now: dt.datetime | None = None
+) -> orm.FlowRun:
+    """Record that the process running the flow run is alive."""
+    row = read_flow_run(session, run_id)
+    row.heartbeat = now or dt.datetime.now(dt.UTC)
+    return row

@@ -79,6 +79,7 @@ def _scope(request: FlowReadRequest | CountRequest, dialect: str) -> list:
         flows=request.flows,
         flow_runs=request.flow_runs,
         task_runs=request.task_runs,
+        deployments=getattr(request, "deployments", None),
         target=orm.Flow,
     )
 

@@ -180,6 +180,7 @@ def _scope(request: TaskRunReadRequest | CountRequest, dialect: str) -> list:
         flows=request.flows,
         flow_runs=request.flow_runs,
         task_runs=request.task_runs,
+        deployments=getattr(request, "deployments", None),
         target=M,
     )
 

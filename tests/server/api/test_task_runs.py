@@ -1,0 +1,382 @@
+"""Task runs through the API, including the engine's batched reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import httpx
+import pytest
+
+
+@pytest.fixture
+async def flow_run(api: httpx.AsyncClient) -> dict:
+    flow = (await api.post("/flows/", json={"name": "etl"})).json()
+    return (await api.post("/flow_runs/", json={"flow_id": flow["id"]})).json()
+
+
+async def new_task_run(api: httpx.AsyncClient, **fields: object) -> dict:
+    body = {"task_key": "extract", "dynamic_key": "0", **fields}
+    answer = await api.post("/task_runs/", json=body)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+async def propose(
+    api: httpx.AsyncClient, run_id: str, type_: str, *, force: bool = False, **state: object
+) -> httpx.Response:
+    return await api.post(
+        f"/task_runs/{run_id}/set_state",
+        json={"state": {"type": type_, **state}, "force": force},
+    )
+
+
+async def history(api: httpx.AsyncClient, run_id: str) -> list[dict]:
+    answer = await api.get("/task_run_states/", params={"task_run_id": run_id})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def create(flow_run_id: str | None, key: str = "t", dynamic_key: str = "0", **fields: object):
+    return {
+        "id": str(uuid.uuid4()),
+        "task_key": key,
+        "dynamic_key": dynamic_key,
+        "flow_run_id": flow_run_id,
+        **fields,
+    }
+
+
+# --- single task runs ----------------------------------------------------------------
+
+
+async def test_create_task_run_pending_with_a_derived_name(
+    api: httpx.AsyncClient, flow_run: dict
+) -> None:
+    run = await new_task_run(api, flow_run_id=flow_run["id"], dynamic_key="3", tags=["x"])
+
+    assert run["flow_run_id"] == flow_run["id"]
+    assert run["state"]["type"] == "PENDING"
+    assert run["state"]["state_details"]["task_run_id"] == run["id"]
+    assert run["name"] == "extract-3"
+    assert run["task_key"] == "extract"
+    assert run["dynamic_key"] == "3"
+    assert run["tags"] == ["x"]
+
+
+async def test_create_task_run_with_a_state_and_no_flow_run(api: httpx.AsyncClient) -> None:
+    run = await new_task_run(api, name="standalone", state={"type": "RUNNING"})
+
+    assert run["flow_run_id"] is None
+    assert run["name"] == "standalone"
+    assert run["state_type"] == "RUNNING"
+    assert run["run_count"] == 1
+    assert run["start_time"] is not None
+
+
+async def test_create_with_an_existing_id_returns_that_run(api: httpx.AsyncClient) -> None:
+    run_id = str(uuid.uuid4())
+    body = {"id": run_id, "task_key": "k", "dynamic_key": "0"}
+
+    first = await api.post("/task_runs/", json=body)
+    again = await api.post("/task_runs/", json={**body, "name": "other"})
+
+    assert first.status_code == 201
+    assert again.status_code == 200
+    assert again.json()["id"] == run_id
+    assert again.json()["name"] == first.json()["name"]
+    assert (await api.post("/task_runs/count")).json() == 1
+
+
+async def test_create_task_run_for_unknown_flow_run_is_404(api: httpx.AsyncClient) -> None:
+    missing = str(uuid.uuid4())
+
+    answer = await api.post(
+        "/task_runs/", json={"task_key": "k", "dynamic_key": "0", "flow_run_id": missing}
+    )
+
+    assert answer.status_code == 404
+    assert missing in answer.json()["detail"]
+
+
+async def test_read_update_and_delete_task_run(api: httpx.AsyncClient, flow_run: dict) -> None:
+    run = await new_task_run(api, flow_run_id=flow_run["id"])
+
+    read = await api.get(f"/task_runs/{run['id']}")
+    updated = await api.patch(f"/task_runs/{run['id']}", json={"name": "renamed", "tags": ["z"]})
+    after_update = (await api.get(f"/task_runs/{run['id']}")).json()
+    deleted = await api.delete(f"/task_runs/{run['id']}")
+
+    assert read.status_code == 200
+    assert read.json()["id"] == run["id"]
+    assert updated.status_code == 204
+    assert after_update["name"] == "renamed"
+    assert after_update["tags"] == ["z"]
+    assert deleted.status_code == 204
+    assert (await api.get(f"/task_runs/{run['id']}")).status_code == 404
+    assert (await api.get(f"/flow_runs/{flow_run['id']}")).status_code == 200
+
+
+async def test_unknown_task_run_is_404_on_every_verb(api: httpx.AsyncClient) -> None:
+    missing = str(uuid.uuid4())
+
+    answers = [
+        await api.get(f"/task_runs/{missing}"),
+        await api.patch(f"/task_runs/{missing}", json={"name": "x"}),
+        await api.delete(f"/task_runs/{missing}"),
+        await propose(api, missing, "RUNNING"),
+        await api.get("/task_run_states/", params={"task_run_id": missing}),
+    ]
+
+    for answer in answers:
+        assert answer.status_code == 404, answer.request.url
+        assert missing in answer.json()["detail"]
+
+
+async def test_task_run_states_and_history(api: httpx.AsyncClient) -> None:
+    run = await new_task_run(api)
+
+    running = await propose(api, run["id"], "RUNNING")
+    again = await propose(api, run["id"], "RUNNING")
+    retrying = await propose(api, run["id"], "RUNNING", name="Retrying")
+    completed = await propose(api, run["id"], "COMPLETED")
+
+    assert running.status_code == 201
+    assert again.status_code == 200
+    assert again.json()["status"] == "REJECT"
+    assert "already RUNNING" in again.json()["details"]["reason"]
+    assert retrying.json()["status"] == "ACCEPT"
+    assert completed.json()["status"] == "ACCEPT"
+    stored = (await api.get(f"/task_runs/{run['id']}")).json()
+    assert stored["run_count"] == 2
+    assert stored["state_type"] == "COMPLETED"
+    assert [s["name"] for s in await history(api, run["id"])] == [
+        "Pending",
+        "Running",
+        "Retrying",
+        "Completed",
+    ]
+
+
+async def test_failed_task_run_is_not_retried_by_the_server(api: httpx.AsyncClient) -> None:
+    run = await new_task_run(api, empirical_policy={"retries": 3})
+    await propose(api, run["id"], "RUNNING")
+
+    failed = await propose(api, run["id"], "FAILED")
+
+    assert failed.json()["status"] == "ACCEPT"
+    assert failed.json()["state"]["type"] == "FAILED"
+
+
+async def test_force_overrides_a_refusal(api: httpx.AsyncClient) -> None:
+    run = await new_task_run(api, state={"type": "COMPLETED"})
+
+    refused = await propose(api, run["id"], "FAILED")
+    forced = await propose(api, run["id"], "FAILED", force=True)
+
+    assert refused.json()["status"] == "REJECT"
+    assert forced.json()["status"] == "ACCEPT"
+    assert (await api.get(f"/task_runs/{run['id']}")).json()["state_type"] == "FAILED"
+
+
+# --- filters -----------------------------------------------------------------------
+
+
+async def test_filter_task_runs_by_flow_run_id(api: httpx.AsyncClient, flow_run: dict) -> None:
+    other = (await api.post("/flow_runs/", json={"flow_id": flow_run["flow_id"]})).json()
+    mine = [
+        await new_task_run(api, flow_run_id=flow_run["id"], dynamic_key=str(i)) for i in range(3)
+    ]
+    await new_task_run(api, flow_run_id=other["id"])
+    orphan = await new_task_run(api, task_key="orphan")
+
+    answer = await api.post(
+        "/task_runs/filter",
+        json={"task_runs": {"flow_run_id": {"any_": [flow_run["id"]]}}, "sort": "NAME_ASC"},
+    )
+    without = await api.post(
+        "/task_runs/filter", json={"task_runs": {"flow_run_id": {"is_null_": True}}}
+    )
+    counted = await api.post(
+        "/task_runs/count", json={"task_runs": {"flow_run_id": {"any_": [flow_run["id"]]}}}
+    )
+
+    assert [r["id"] for r in answer.json()] == [r["id"] for r in mine]
+    assert [r["id"] for r in without.json()] == [orphan["id"]]
+    assert counted.json() == 3
+
+
+async def test_filter_task_runs_by_key_state_tags_and_flow_run(
+    api: httpx.AsyncClient, flow_run: dict
+) -> None:
+    a = await new_task_run(api, task_key="a", tags=["x", "y"], flow_run_id=flow_run["id"])
+    b = await new_task_run(api, task_key="b", tags=["y"], state={"type": "RUNNING"})
+    c = await new_task_run(api, task_key="c", name="special-c")
+
+    async def ids(**request: object) -> set[str]:
+        answer = await api.post("/task_runs/filter", json=request)
+        assert answer.status_code == 200, answer.text
+        return {r["id"] for r in answer.json()}
+
+    assert await ids(task_runs={"task_key": {"any_": ["a", "c"]}}) == {a["id"], c["id"]}
+    assert await ids(task_runs={"tags": {"all_": ["x", "y"]}}) == {a["id"]}
+    assert await ids(task_runs={"tags": {"any_": ["y"]}}) == {a["id"], b["id"]}
+    assert await ids(task_runs={"state": {"type": {"any_": ["RUNNING"]}}}) == {b["id"]}
+    assert await ids(task_runs={"name": {"like_": "SPECIAL"}}) == {c["id"]}
+    assert await ids(flow_runs={"id": {"any_": [flow_run["id"]]}}) == {a["id"]}
+    assert await ids(task_runs={"id": {"any_": [b["id"]]}}) == {b["id"]}
+
+
+async def test_filter_task_runs_by_start_time(api: httpx.AsyncClient) -> None:
+    t0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    early = await new_task_run(api, task_key="early")
+    late = await new_task_run(api, task_key="late")
+    await propose(api, early["id"], "RUNNING", timestamp=t0.isoformat())
+    await propose(api, late["id"], "RUNNING", timestamp=(t0 + dt.timedelta(days=1)).isoformat())
+
+    answer = await api.post(
+        "/task_runs/filter",
+        json={"task_runs": {"start_time": {"after_": (t0 + dt.timedelta(hours=1)).isoformat()}}},
+    )
+
+    assert [r["id"] for r in answer.json()] == [late["id"]]
+
+
+async def test_task_run_sort_and_paging(api: httpx.AsyncClient) -> None:
+    for name in ("c", "a", "d", "b"):
+        await new_task_run(api, name=name, dynamic_key=name)
+
+    async def names(**request: object) -> list[str]:
+        return [r["name"] for r in (await api.post("/task_runs/filter", json=request)).json()]
+
+    assert await names(sort="NAME_ASC") == ["a", "b", "c", "d"]
+    assert await names(sort="NAME_DESC", limit=2) == ["d", "c"]
+    assert await names(sort="NAME_ASC", limit=2, offset=2) == ["c", "d"]
+    assert await names(sort="EXPECTED_START_TIME_ASC") == ["c", "a", "d", "b"]
+    assert await names() == ["b", "d", "a", "c"]
+
+
+# --- batches -----------------------------------------------------------------------
+
+
+async def test_batch_creates_runs_then_applies_proposals_in_order(
+    api: httpx.AsyncClient, flow_run: dict
+) -> None:
+    first = create(flow_run["id"], "extract")
+    second = create(flow_run["id"], "load")
+    batch = {
+        "task_runs": [first, second],
+        "states": [
+            {"task_run_id": first["id"], "state": {"type": "RUNNING"}},
+            {"task_run_id": second["id"], "state": {"type": "RUNNING"}},
+            {"task_run_id": first["id"], "state": {"type": "COMPLETED"}},
+            {"task_run_id": second["id"], "state": {"type": "FAILED", "message": "boom"}},
+        ],
+    }
+
+    answer = await api.post("/task_runs/batch", json=batch)
+
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert result["created"] == 2
+    assert [r["status"] for r in result["results"]] == ["ACCEPT"] * 4
+    assert [r["state"]["type"] for r in result["results"]] == [
+        "RUNNING",
+        "RUNNING",
+        "COMPLETED",
+        "FAILED",
+    ]
+    one = (await api.get(f"/task_runs/{first['id']}")).json()
+    two = (await api.get(f"/task_runs/{second['id']}")).json()
+    assert (one["state_type"], one["run_count"]) == ("COMPLETED", 1)
+    assert (two["state_type"], two["state"]["message"]) == ("FAILED", "boom")
+    assert [s["type"] for s in await history(api, first["id"])] == [
+        "PENDING",
+        "RUNNING",
+        "COMPLETED",
+    ]
+
+
+async def test_batch_sent_twice_creates_nothing_new(api: httpx.AsyncClient, flow_run: dict) -> None:
+    runs = [create(flow_run["id"], "t", str(i)) for i in range(5)]
+    batch = {
+        "task_runs": runs,
+        "states": [{"task_run_id": r["id"], "state": {"type": "COMPLETED"}} for r in runs],
+    }
+
+    first = await api.post("/task_runs/batch", json=batch)
+    again = await api.post("/task_runs/batch", json=batch)
+
+    assert first.json()["created"] == 5
+    assert again.status_code == 200
+    assert again.json()["created"] == 0
+    assert {r["status"] for r in again.json()["results"]} == {"REJECT"}
+    assert (await api.post("/task_runs/count")).json() == 5
+    for run in runs:
+        assert [s["type"] for s in await history(api, run["id"])] == ["PENDING", "COMPLETED"]
+
+
+async def test_batch_creation_with_an_initial_state(api: httpx.AsyncClient) -> None:
+    run = create(None, state={"type": "RUNNING"})
+
+    answer = await api.post("/task_runs/batch", json={"task_runs": [run]})
+
+    assert answer.json() == {"created": 1, "results": []}
+    stored = (await api.get(f"/task_runs/{run['id']}")).json()
+    assert (stored["state_type"], stored["run_count"]) == ("RUNNING", 1)
+
+
+async def test_batch_proposals_for_existing_runs(api: httpx.AsyncClient) -> None:
+    existing = await new_task_run(api)
+    batch = {
+        "states": [
+            {"task_run_id": existing["id"], "state": {"type": "RUNNING"}},
+            {"task_run_id": existing["id"], "state": {"type": "PENDING"}},
+            {"task_run_id": existing["id"], "state": {"type": "PENDING"}, "force": True},
+        ]
+    }
+
+    answer = await api.post("/task_runs/batch", json=batch)
+
+    assert [r["status"] for r in answer.json()["results"]] == ["ACCEPT", "ABORT", "ACCEPT"]
+    assert "already RUNNING" in answer.json()["results"][1]["details"]["reason"]
+    assert (await api.get(f"/task_runs/{existing['id']}")).json()["state_type"] == "PENDING"
+
+
+async def test_batch_with_unknown_flow_run_is_404_and_writes_nothing(
+    api: httpx.AsyncClient, flow_run: dict
+) -> None:
+    missing = str(uuid.uuid4())
+    good = create(flow_run["id"])
+    bad = create(missing)
+
+    answer = await api.post("/task_runs/batch", json={"task_runs": [good, bad]})
+
+    assert answer.status_code == 404
+    assert missing in answer.json()["detail"]
+    assert "flow_run_id" in answer.json()["detail"]
+    assert (await api.post("/task_runs/count")).json() == 0
+
+
+async def test_batch_proposal_for_unknown_task_run_is_404_and_rolls_back(
+    api: httpx.AsyncClient,
+) -> None:
+    missing = str(uuid.uuid4())
+    fresh = create(None)
+    batch = {
+        "task_runs": [fresh],
+        "states": [{"task_run_id": missing, "state": {"type": "RUNNING"}}],
+    }
+
+    answer = await api.post("/task_runs/batch", json=batch)
+
+    assert answer.status_code == 404
+    assert missing in answer.json()["detail"]
+    assert (await api.get(f"/task_runs/{fresh['id']}")).status_code == 404
+
+
+async def test_empty_batch_is_accepted(api: httpx.AsyncClient) -> None:
+    answer = await api.post("/task_runs/batch", json={})
+
+    assert answer.status_code == 200
+    assert answer.json() == {"created": 0, "results": []}

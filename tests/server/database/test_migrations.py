@@ -1,0 +1,158 @@
+"""The one Alembic tree migrates a fresh SQLite file and a fresh PostgreSQL database."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, make_url
+
+from podium.server.database import HEAD, Database, downgrade, reset, upgrade
+from podium.server.database.migrate import alembic_config, current_revision
+from podium.server.database.orm import Base
+
+TABLES = {table.name for table in Base.metadata.sorted_tables}
+
+
+async def _admin(url: str, sql: str) -> None:
+    admin = Database(url)
+    assert admin.async_engine is not None
+    engine = admin.async_engine.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql(sql)
+    finally:
+        await admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a new SQLite file, or a new PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh' / 'podium.db'}"
+        return
+    session_url = request.getfixturevalue("postgres_database")
+    name = f"podium_migrate_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(session_url, f'CREATE DATABASE "{name}"'))
+    yield make_url(session_url).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_admin(session_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def fresh_db(fresh_url: str) -> AsyncIterator[Database]:
+    db = Database(fresh_url)
+    yield db
+    await db.dispose()
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+async def tables(db: Database) -> set[str]:
+    return await db.run_connection(_tables, writing=False)
+
+
+def insert_flow(connection: Connection) -> None:
+    connection.execute(
+        Base.metadata.tables["flow"].insert(), {"name": "a", "tags": [], "labels": {}}
+    )
+
+
+async def count_flows(db: Database) -> int:
+    return await db.run_connection(
+        lambda c: c.execute(text("SELECT count(*) FROM flow")).scalar_one(), writing=False
+    )
+
+
+def test_head_is_alembics_head_revision() -> None:
+    scripts = ScriptDirectory.from_config(alembic_config())
+
+    assert scripts.get_heads() == [HEAD]
+    assert scripts.get_current_head() == HEAD
+
+
+def test_revisions_form_one_line_from_base() -> None:
+    scripts = ScriptDirectory.from_config(alembic_config())
+
+    revisions = list(scripts.walk_revisions("base", "heads"))
+
+    assert revisions[-1].down_revision is None
+    assert len({r.revision for r in revisions}) == len(revisions)
+    assert all(not r.is_merge_point for r in revisions)
+
+
+async def test_upgrade_creates_every_table_on_a_fresh_database(fresh_db: Database) -> None:
+    assert await current_revision(fresh_db) is None
+    assert await tables(fresh_db) == set()
+
+    await upgrade(fresh_db)
+
+    assert await current_revision(fresh_db) == HEAD
+    assert await tables(fresh_db) == TABLES | {"alembic_version"}
+
+
+async def test_migrated_schema_matches_the_orm(fresh_db: Database) -> None:
+    await upgrade(fresh_db)
+
+    def _differences(connection: Connection) -> list:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, Base.metadata)
+
+    assert await fresh_db.run_connection(_differences, writing=False) == []
+
+
+async def test_upgrade_again_changes_nothing(fresh_db: Database) -> None:
+    await upgrade(fresh_db)
+
+    await fresh_db.run_connection(insert_flow)
+    await upgrade(fresh_db)
+    await upgrade(fresh_db, "head")
+
+    assert await count_flows(fresh_db) == 1
+    assert await current_revision(fresh_db) == HEAD
+
+
+async def test_downgrade_to_base_then_upgrade_again(fresh_db: Database) -> None:
+    await upgrade(fresh_db)
+
+    await downgrade(fresh_db, "base")
+
+    assert await tables(fresh_db) <= {"alembic_version"}
+    assert await current_revision(fresh_db) is None
+
+    await upgrade(fresh_db)
+
+    assert await current_revision(fresh_db) == HEAD
+    assert await tables(fresh_db) == TABLES | {"alembic_version"}
+
+
+async def test_reset_empties_and_remigrates(fresh_db: Database) -> None:
+    await upgrade(fresh_db)
+
+    await fresh_db.run_connection(insert_flow)
+
+    await reset(fresh_db)
+
+    assert await count_flows(fresh_db) == 0
+    assert await current_revision(fresh_db) == HEAD
+
+
+async def test_sqlite_file_is_in_wal_mode(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'wal.db'}")
+    try:
+        await upgrade(db)
+        mode = await db.run_connection(
+            lambda c: c.exec_driver_sql("PRAGMA journal_mode").scalar(), writing=False
+        )
+    finally:
+        await db.dispose()
+
+    assert mode == "wal"
