@@ -1,0 +1,65 @@
+"""Podium: workflow orchestration for resilient Python data pipelines.
+
+``import podium`` is cheap: the names below are loaded on first use (PEP 562), so the
+server, the database layer and pydantic are not imported until something needs them.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from podium._version import __version__
+
+if TYPE_CHECKING:
+    from podium import runtime
+    from podium.annotations import allow_failure, unmapped
+    from podium.client import get_client
+    from podium.context import tags
+    from podium.flows import Flow, flow
+    from podium.logging import get_run_logger
+    from podium.states import State
+    from podium.tasks import Task, task
+
+__all__ = [
+    "Flow",
+    "State",
+    "Task",
+    "__version__",
+    "allow_failure",
+    "flow",
+    "get_client",
+    "get_run_logger",
+    "runtime",
+    "tags",
+    "task",
+    "unmapped",
+]
+
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "Flow": ("podium.flows", "Flow"),
+    "State": ("podium.states", "State"),
+    "Task": ("podium.tasks", "Task"),
+    "allow_failure": ("podium.annotations", "allow_failure"),
+    "flow": ("podium.flows", "flow"),
+    "get_client": ("podium.client", "get_client"),
+    "get_run_logger": ("podium.logging", "get_run_logger"),
+    "runtime": ("podium.runtime", None),
+    "tags": ("podium.context", "tags"),
+    "task": ("podium.tasks", "task"),
+    "unmapped": ("podium.annotations", "unmapped"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'podium' has no attribute {name!r}")
+    module = import_module(target[0])
+    value = module if target[1] is None else getattr(module, target[1])
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,1 @@
+"""Running flows and tasks: the run loops, the task-run reporter, timeouts, identity."""

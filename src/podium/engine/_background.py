@@ -1,0 +1,172 @@
+"""A bounded in-process queue drained in batches by one background thread.
+
+The task-run reporter and the log shipper are both one of these: producers append
+items without waiting on the network; one daemon thread takes up to ``batch_size`` items
+at a time (lingering ``linger`` seconds so that a busy run sends few, large batches) and
+hands them to ``send``. When the queue holds ``max_size`` items, producers wait: memory
+stays bounded and nothing is dropped.
+
+``flush()`` waits until everything queued before it has been sent. Every sender is
+flushed at interpreter exit. A fork gives the child a fresh, empty sender (threads do not
+survive a fork). A batch that ``send`` fails on is logged loudly with what was lost; the
+thread carries on with the next.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["BackgroundSender"]
+
+logger = logging.getLogger("podium.engine")
+
+_senders: weakref.WeakSet[BackgroundSender] = weakref.WeakSet()
+_exit_hook = threading.Lock()
+_exit_hook_registered = False
+
+
+class BackgroundSender:
+    """Queue items; one thread sends them in batches with ``send(list_of_items)``.
+
+    Args:
+        name: the thread's name (also used in error messages).
+        send: called on the background thread with each batch; may raise.
+        batch_size: most items per batch.
+        max_size: most items queued before producers wait.
+        linger: seconds to wait for more items before sending a short batch.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        send: Callable[[list[Any]], None],
+        *,
+        batch_size: int = 1000,
+        max_size: int = 20_000,
+        linger: float = 0.05,
+    ) -> None:
+        self.name = name
+        self._send = send
+        self.batch_size = batch_size
+        self.max_size = max_size
+        self.linger = linger
+        self._items: deque[Any] = deque()
+        self._cond = threading.Condition(threading.Lock())
+        self._unsent = 0
+        self._hurry = 0
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+        _senders.add(self)
+
+    # --- producers ------------------------------------------------------------
+
+    def put(self, item: Any) -> None:
+        """Queue one item (waits only while the queue is full)."""
+        cond = self._cond
+        with cond:
+            if self._thread is None:
+                self._start()
+            while len(self._items) >= self.max_size:
+                self._hurry += 1
+                cond.notify_all()
+                cond.wait(0.5)
+                self._hurry -= 1
+            self._items.append(item)
+            self._unsent += 1
+            if len(self._items) == 1 or len(self._items) >= self.batch_size:
+                cond.notify_all()
+
+    def flush(self, timeout: float | None = 60.0) -> bool:
+        """Wait until everything queued so far is sent; ``False`` on timeout."""
+        if self._thread is None:
+            return True
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            self._hurry += 1
+            try:
+                self._cond.notify_all()
+                while self._unsent > 0:
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        return False
+                    self._cond.wait(remaining if remaining is not None else 1.0)
+            finally:
+                self._hurry -= 1
+        return True
+
+    @property
+    def unsent(self) -> int:
+        """Items queued or in flight."""
+        return self._unsent
+
+    # --- the thread -------------------------------------------------------------
+
+    def _start(self) -> None:
+        _register_exit_hook()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def _take(self) -> list[Any]:
+        cond = self._cond
+        with cond:
+            while not self._items:
+                cond.wait()
+            if self._hurry == 0 and len(self._items) < self.batch_size:
+                deadline = time.monotonic() + self.linger
+                while self._hurry == 0 and len(self._items) < self.batch_size:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    cond.wait(remaining)
+            n = min(len(self._items), self.batch_size)
+            return [self._items.popleft() for _ in range(n)]
+
+    def _run(self) -> None:
+        while True:
+            batch = self._take()
+            try:
+                self._send(batch)
+            except Exception as exc:
+                logger.error(
+                    "%s could not send %d record(s); they are lost: %s",
+                    self.name,
+                    len(batch),
+                    exc,
+                    exc_info=not isinstance(exc, OSError),
+                )
+            finally:
+                with self._cond:
+                    self._unsent -= len(batch)
+                    self._cond.notify_all()
+
+
+def sender_for_this_process(sender: BackgroundSender | None) -> bool:
+    """Whether ``sender`` was made in this process (not inherited through a fork)."""
+    return sender is not None and sender._pid == os.getpid()
+
+
+def _flush_all() -> None:
+    for sender in list(_senders):
+        if sender._pid == os.getpid() and sender.unsent:
+            if not sender.flush(timeout=30.0):
+                logger.error(
+                    "%s: %d record(s) were not sent before exit.", sender.name, sender.unsent
+                )
+
+
+def _register_exit_hook() -> None:
+    # Registered on first use, not at import: exit hooks run last-registered first, and
+    # ours must run before the client's (which shuts the embedded server down).
+    global _exit_hook_registered
+    with _exit_hook:
+        if not _exit_hook_registered:
+            atexit.register(_flush_all)
+            _exit_hook_registered = True

@@ -1,0 +1,461 @@
+"""The task run loop, sync and async.
+
+A task run's states are decided here, in the process, without asking the server: the
+run is created Running (or Cached, or NotReady when an upstream failed), retries go
+through AwaitingRetry and Retrying, and the final state is reported. Every record goes
+to the background reporter (:mod:`podium.engine._reporter`); nothing on this path waits
+on the network. :class:`TaskRunEngine` holds the steps; :func:`run_task_sync` and
+:func:`run_task_async` are the two short loops around the user's function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import GeneratorType
+from typing import Any
+from uuid import UUID
+
+from podium.context import FlowRunContext, TaskRunContext, TaskRunInfo, current_tags
+from podium.engine._common import is_failure, new_id, retry_delay, run_hooks, run_hooks_async
+from podium.engine._reporter import get_reporter
+from podium.engine._resolve import resolve_inputs
+from podium.engine._results import cache_policy_of, result_store_for
+from podium.engine._timeouts import RunTimeout, async_timeout, sync_timeout
+from podium.exceptions import Abort, Pause, TerminationSignal, UpstreamTaskError
+from podium.futures import RunStatus
+from podium.logging import capture_prints, flush_logs, setup_logging, task_run_logger
+from podium.results import ResultStore
+from podium.schemas._base import now_utc
+from podium.schemas.actions import TaskRunCreate
+from podium.schemas.core import TaskRunPolicy
+from podium.schemas.states import State as StateSchema
+from podium.schemas.states import StateCreate, StateType
+from podium.states import (
+    AwaitingRetry,
+    Cached,
+    Completed,
+    Failed,
+    Retrying,
+    State,
+    TimedOut,
+    exception_to_crashed_state,
+    exception_to_failed_state,
+    return_value_to_state,
+)
+
+__all__ = ["TaskRunEngine", "result_store_for", "run_task_async", "run_task_sync"]
+
+
+COMPLETED: Any = object()
+"""A plain Completed outcome whose State object has not been built (it may never be)."""
+
+
+def _state_like(value: Any) -> bool:
+    if isinstance(value, StateSchema | GeneratorType):
+        return True
+    if type(value) in (list, tuple, set) and value:
+        return any(isinstance(item, StateSchema) for item in value)
+    return False
+
+
+class TaskRunEngine:
+    """The steps of one task run; the loops below call them in order."""
+
+    def __init__(
+        self,
+        task: Any,
+        parameters: dict[str, Any],
+        wait_for: Any = None,
+        *,
+        flow_ctx: FlowRunContext | None,
+        task_run_id: UUID | None = None,
+        dynamic_key: str = "0",
+        index: int = 0,
+        status: RunStatus | None = None,
+        task_inputs: dict[str, Any] | None = None,
+    ) -> None:
+        self.task = task
+        self.task_inputs = task_inputs
+        self.raw_parameters = parameters
+        self.wait_for = wait_for
+        self.flow_ctx = flow_ctx
+        self.id = task_run_id or new_id()
+        self.dynamic_key = dynamic_key
+        self.index = index
+        self.status = status
+        self.reporter = (flow_ctx.reporter if flow_ctx is not None else None) or get_reporter()
+        self.value: Any = None
+        self.store: ResultStore | None = None
+        self.cache_key: str | None = None
+        self.cache_expiration: dt.datetime | None = None
+        self.persist = False
+        self.delay = 0.0
+        self.ctx: TaskRunContext = None  # type: ignore[assignment]
+        self._logger: Any = None
+
+    @property
+    def logger(self) -> Any:
+        if self._logger is None:
+            flow_ctx = self.flow_ctx
+            self._logger = task_run_logger(
+                self.info,
+                self.task,
+                flow_run=flow_ctx.flow_run if flow_ctx else None,
+                flow=flow_ctx.flow if flow_ctx else None,
+            )
+        return self._logger
+
+    # --- start --------------------------------------------------------------------
+
+    def begin(self) -> State[Any] | None:
+        """Create the run; return its final state if it must not run (cached, not ready)."""
+        task, flow_ctx = self.task, self.flow_ctx
+        parameters, inputs, failure = resolve_inputs(self.raw_parameters, self.wait_for)
+        if self.task_inputs:
+            inputs = {**self.task_inputs, **inputs}
+        self.parameters = parameters
+        tags = list(task.tags)
+        extra = current_tags()
+        if extra:
+            tags = sorted(set(tags) | extra)
+        flow_run_id = flow_ctx.flow_run.id if flow_ctx is not None else None
+        self.info = TaskRunInfo(
+            self.id,
+            f"{task.name}-{self.index}",
+            task.task_key,
+            self.dynamic_key,
+            flow_run_id,
+            tags,
+            parameters,
+        )
+        log_prints = task.log_prints
+        if log_prints is None:
+            log_prints = flow_ctx.log_prints if flow_ctx is not None else False
+        self.ctx = TaskRunContext(task, self.info, parameters, flow_ctx, log_prints)
+        if task.task_run_name is not None:
+            self.info.name = self._run_name()
+
+        final: State[Any] | None
+        if failure is not None:
+            final = self._not_ready(failure)
+        else:
+            final = self._cached()
+        if final is None:
+            first = StateCreate(type=StateType.RUNNING, timestamp=now_utc())
+            self.info.run_count = 1
+            if self.status is not None:
+                self.status.type = StateType.RUNNING
+        else:
+            first = final.to_state_create()
+        self.reporter.create(self._record(first, inputs, tags, flow_run_id))
+        if final is None and task.on_running:
+            run_hooks(task.on_running, task, self.info, State(type=StateType.RUNNING), self.logger)
+        return final
+
+    def _run_name(self) -> str:
+        template = self.task.task_run_name
+        with self.ctx:
+            name = template() if callable(template) else template.format(**self.parameters)
+        if not isinstance(name, str):
+            raise TypeError(
+                f"task_run_name for task {self.task.name!r} must give a string, "
+                f"not {type(name).__name__}"
+            )
+        return name
+
+    def _record(
+        self, first: StateCreate, inputs: dict[str, Any], tags: list[str], flow_run_id: UUID | None
+    ) -> TaskRunCreate:
+        task = self.task
+        return TaskRunCreate.model_construct(
+            task_key=task.task_key,
+            dynamic_key=self.dynamic_key,
+            id=self.id,
+            name=self.info.name,
+            flow_run_id=flow_run_id,
+            state=first,
+            cache_key=self.cache_key,
+            cache_expiration=self.cache_expiration,
+            task_version=task.version,
+            empirical_policy=task._policy,
+            tags=tags,
+            labels={},
+            task_inputs=inputs,
+            flow_run_run_count=self.flow_ctx.flow_run.run_count if self.flow_ctx else 0,
+        )
+
+    def _not_ready(self, failure: Any) -> State[Any]:
+        upstream = f"task run {failure.task_run_id}" if failure.task_run_id else "an upstream"
+        message = (
+            f"Upstream {upstream} ended {failure.state.type.value} "
+            f"({failure.state.message or 'no message'}); this task did not run."
+        )
+        state = Failed(name="NotReady", message=message)
+        return state.attach_result(UpstreamTaskError(message))
+
+    def _cached(self) -> State[Any] | None:
+        """Set up persistence and the cache key; the Cached state on a hit."""
+        task, flow_ctx = self.task, self.flow_ctx
+        persist = task.persist_result
+        if persist is None:
+            persist = task._explicit_cache or bool(flow_ctx and flow_ctx.persist_result)
+        self.persist = persist
+        if not persist:
+            return None
+        policy = cache_policy_of(task)
+        self.store = result_store_for(task, flow_ctx, policy.key_storage if policy else None)
+        if policy is None:
+            return None
+        flow_parameters = flow_ctx.parameters if flow_ctx is not None else {}
+        try:
+            key = policy.compute_key(self.ctx, self.parameters, flow_parameters)
+        except Exception as exc:
+            self.logger.warning("No cache key (the task runs without caching): %s", exc)
+            return None
+        if key is None:
+            return None
+        self.cache_key = key
+        if task.cache_expiration is not None:
+            self.cache_expiration = now_utc() + task.cache_expiration
+        refresh = task.refresh_cache
+        if refresh:
+            return None
+        record = self.store.lookup(key)
+        if record is None:
+            return None
+        reference = ResultStore.reference_for(record.metadata)
+        state = Cached(
+            cache_key=key,
+            cache_expiration=record.metadata.expiration,
+            data=reference,
+            message="Cached result found.",
+        )
+        return state.attach_result(record.result)
+
+    # --- one attempt --------------------------------------------------------------
+
+    def call_args(self) -> tuple[list[Any], dict[str, Any]]:
+        return self.task._call.to_call(self.parameters)
+
+    @contextmanager
+    def attempt(self) -> Iterator[None]:
+        """The context the function runs in: the task run context and print capture."""
+        with self.ctx, capture_prints(self.logger if self.ctx.log_prints else None):
+            yield
+
+    def on_return(self, value: Any) -> State[Any] | None:
+        """The final state for a returned value (``None``: the returned state asks a retry).
+
+        A plain value that is not persisted gives :data:`COMPLETED`: the Completed state
+        is then built only if someone needs the State object (see :meth:`finish`).
+        """
+        if not self.persist and not _state_like(value):
+            self.value = value
+            return COMPLETED
+        state = return_value_to_state(
+            value,
+            result_store=self.store,
+            key=self.cache_key,
+            expiration=self.cache_expiration,
+            write_result=self.persist,
+        )
+        if is_failure(state):
+            return self._maybe_retry(state)
+        return state
+
+    def on_exception(self, exc: BaseException) -> State[Any] | None:
+        """The final state for an exception; ``None`` when the run retries."""
+        if isinstance(exc, Abort | Pause):
+            raise exc
+        if isinstance(
+            exc, KeyboardInterrupt | SystemExit | TerminationSignal | asyncio.CancelledError
+        ):
+            state = exception_to_crashed_state(exc)
+            self.finish(state)
+            raise exc
+        if isinstance(exc, RunTimeout):
+            message = f"Task run exceeded timeout of {exc.seconds:g} second(s)"
+            self.logger.error(message)
+            state = TimedOut(message=message).attach_result(exc)
+        else:
+            state = exception_to_failed_state(exc)
+            self.logger.error(
+                "Task run failed with exception: %r",
+                exc,
+                exc_info=(type(exc), exc, exc.__traceback__),
+            )
+        return self._maybe_retry(state)
+
+    def _maybe_retry(self, state: State[Any]) -> State[Any] | None:
+        task, info = self.task, self.info
+        retries = task.retries or 0
+        if info.run_count > retries:
+            if retries:
+                self.logger.error("Task run failed after %d attempt(s).", info.run_count)
+            return state
+        condition = task.retry_condition_fn
+        if condition is not None:
+            try:
+                if not condition(task, info, state):
+                    self.logger.info("retry_condition_fn returned False: not retrying.")
+                    return state
+            except Exception:
+                self.logger.error("retry_condition_fn raised: not retrying.", exc_info=True)
+                return state
+        self.delay = retry_delay(task._retry_delays, info.run_count, task.retry_jitter_factor)
+        scheduled = now_utc() + dt.timedelta(seconds=self.delay)
+        self.logger.info(
+            "Task run failed (%s); retry %d of %d in %gs.",
+            state.message,
+            info.run_count,
+            retries,
+            self.delay,
+        )
+        self.reporter.propose(
+            self.id,
+            AwaitingRetry(scheduled_time=scheduled, message=state.message).to_state_create(),
+        )
+        return None
+
+    def start_retry(self) -> None:
+        """Enter Retrying (forced: the engine, not the server, decides task retries)."""
+        self.info.run_count += 1
+        self.reporter.propose(self.id, Retrying().to_state_create(), force=True)
+
+    # --- end ----------------------------------------------------------------------
+
+    def finish(self, state: State[Any], need_state: bool = True) -> State[Any]:
+        """Report the final state; returns it (for :data:`COMPLETED`, built if needed)."""
+        if state is COMPLETED:
+            proposal = StateCreate(type=StateType.COMPLETED, timestamp=now_utc())
+            self.reporter.propose(self.id, proposal)
+            if self.status is not None:
+                self.status.type = StateType.COMPLETED
+            if not need_state and not self.task.on_completion:
+                return state
+            state = Completed(
+                timestamp=proposal.timestamp,
+                state_details={"task_run_id": self.id, "flow_run_id": self.info.flow_run_id},
+            ).attach_result(self.value)
+            return state
+        details = state.state_details
+        details.task_run_id = self.id
+        details.flow_run_id = self.info.flow_run_id
+        if self.cache_key is not None and details.cache_key is None:
+            details.cache_key = self.cache_key
+            details.cache_expiration = self.cache_expiration
+        if state.name != "Cached" and state.name != "NotReady":
+            self.reporter.propose(self.id, state.to_state_create())
+        if self.status is not None:
+            self.status.type = state.type
+        return state
+
+    def after(self, state: State[Any]) -> None:
+        """Hooks and, for a task run outside any flow, writing its records now."""
+        task = self.task
+        if state is COMPLETED:
+            if self.flow_ctx is None:
+                self.reporter.flush()
+                flush_logs()
+            return
+        hooks = task.on_completion if state.is_completed() else task.on_failure
+        if hooks and not state.name == "Cached":
+            run_hooks(hooks, task, self.info, state, self.logger)
+        if self.flow_ctx is None:
+            self.reporter.flush()
+            flush_logs()
+
+    async def after_async(self, state: State[Any]) -> None:
+        task = self.task
+        if state is COMPLETED:
+            if self.flow_ctx is None:
+                await asyncio.to_thread(self.reporter.flush)
+                await asyncio.to_thread(flush_logs)
+            return
+        hooks = task.on_completion if state.is_completed() else task.on_failure
+        if hooks and not state.name == "Cached":
+            await run_hooks_async(hooks, task, self.info, state, self.logger)
+        if self.flow_ctx is None:
+            await asyncio.to_thread(self.reporter.flush)
+            await asyncio.to_thread(flush_logs)
+
+
+def _output(engine: TaskRunEngine, state: State[Any], return_type: str) -> Any:
+    if state is COMPLETED:
+        return engine.value
+    if return_type == "state":
+        return state
+    return state.result()
+
+
+def run_task_sync(
+    task: Any,
+    parameters: dict[str, Any],
+    wait_for: Any = None,
+    return_type: str = "result",
+    **identity: Any,
+) -> Any:
+    """Run a sync task to its final state; return its result (or state)."""
+    setup_logging()
+    engine = TaskRunEngine(task, parameters, wait_for, **identity)
+    state = engine.begin()
+    fn = task.fn
+    timeout = task.timeout_seconds
+    while state is None:
+        args, kwargs = engine.call_args()
+        with engine.attempt():
+            try:
+                with sync_timeout(timeout):
+                    value = fn(*args, **kwargs)
+            except BaseException as exc:
+                state = engine.on_exception(exc)
+            else:
+                state = engine.on_return(value)
+        if state is None:
+            if engine.delay:
+                time.sleep(engine.delay)
+            engine.start_retry()
+    state = engine.finish(state, need_state=return_type == "state")
+    engine.after(state)
+    return _output(engine, state, return_type)
+
+
+async def run_task_async(
+    task: Any,
+    parameters: dict[str, Any],
+    wait_for: Any = None,
+    return_type: str = "result",
+    **identity: Any,
+) -> Any:
+    """Run an async task to its final state; return its result (or state)."""
+    setup_logging()
+    engine = TaskRunEngine(task, parameters, wait_for, **identity)
+    state = engine.begin()
+    fn = task.fn
+    timeout = task.timeout_seconds
+    while state is None:
+        args, kwargs = engine.call_args()
+        with engine.attempt():
+            try:
+                async with async_timeout(timeout):
+                    value = await fn(*args, **kwargs)
+            except BaseException as exc:
+                state = engine.on_exception(exc)
+            else:
+                state = engine.on_return(value)
+        if state is None:
+            if engine.delay:
+                await asyncio.sleep(engine.delay)
+            engine.start_retry()
+    state = engine.finish(state, need_state=return_type == "state")
+    await engine.after_async(state)
+    return _output(engine, state, return_type)
+
+
+def task_policy(retries: int, delays: Any, jitter: float | None) -> TaskRunPolicy:
+    """The retry policy recorded on a task's runs."""
+    return TaskRunPolicy(retries=retries, retry_delay=delays, retry_jitter_factor=jitter)

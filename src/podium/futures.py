@@ -1,0 +1,218 @@
+"""Futures: handles on task runs submitted to a task runner.
+
+``task.submit(...)`` returns a :class:`PodiumFuture`; ``task.map(...)`` a
+:class:`PodiumFutureList`. A future knows its ``task_run_id`` at once; ``wait()`` blocks
+until the run is final, ``result()`` returns its value (raising its exception if it
+failed), ``state`` is its current state. :func:`wait` and :func:`as_completed` work on
+many futures at once.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Generic, NamedTuple, TypeVar
+from uuid import UUID
+
+from podium.schemas.states import StateType
+from podium.states import Pending, Running, State
+
+__all__ = [
+    "DoneAndNotDoneFutures",
+    "PodiumConcurrentFuture",
+    "PodiumFuture",
+    "PodiumFutureList",
+    "as_completed",
+    "wait",
+]
+
+R = TypeVar("R")
+
+
+class RunStatus:
+    """The state type of a run in progress, updated by the engine (cheaper than a State)."""
+
+    __slots__ = ("type",)
+
+    def __init__(self) -> None:
+        self.type = StateType.PENDING
+
+
+class PodiumFuture(Generic[R]):
+    """A task run submitted to a task runner.
+
+    Attributes:
+        task_run_id: the id of the task run (known at once).
+    """
+
+    def __init__(self, task_run_id: UUID) -> None:
+        self.task_run_id = task_run_id
+
+    @property
+    def state(self) -> State[R]:
+        """The run's state: its final state once done, else Pending or Running."""
+        raise NotImplementedError
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the run is final, or ``timeout`` seconds have passed."""
+        raise NotImplementedError
+
+    def result(self, timeout: float | None = None, raise_on_failure: bool = True) -> R:
+        """The run's result; waits for it first.
+
+        Args:
+            timeout: seconds to wait at most.
+            raise_on_failure: raise the run's exception if it failed (else return it).
+
+        Raises:
+            TimeoutError: the run did not finish within ``timeout``.
+        """
+        raise NotImplementedError
+
+    def add_done_callback(self, fn: Callable[[PodiumFuture[R]], None]) -> None:
+        """Call ``fn(self)`` once the run is final."""
+        raise NotImplementedError
+
+    def done(self) -> bool:
+        """Whether the run is final."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(task_run_id={self.task_run_id})"
+
+
+class PodiumConcurrentFuture(PodiumFuture[R]):
+    """A future backed by a :class:`concurrent.futures.Future` whose value is a final State."""
+
+    def __init__(
+        self,
+        task_run_id: UUID,
+        wrapped: concurrent.futures.Future[State[R]],
+        status: RunStatus | None = None,
+    ) -> None:
+        super().__init__(task_run_id)
+        self.wrapped_future = wrapped
+        self._status = status
+
+    @property
+    def state(self) -> State[R]:
+        if self.wrapped_future.done():
+            return self._final()
+        if self._status is not None and self._status.type == StateType.RUNNING:
+            return Running()
+        return Pending()
+
+    def _final(self) -> State[R]:
+        try:
+            return self.wrapped_future.result()
+        except concurrent.futures.CancelledError:
+            raise
+        except BaseException as exc:
+            # the engine returns states, so this is a crash of the runner itself
+            from_state: State[R] = State(
+                type=StateType.CRASHED, message=f"{type(exc).__name__}: {exc}"
+            )
+            return from_state.attach_result(exc)
+
+    def done(self) -> bool:
+        return self.wrapped_future.done()
+
+    def wait(self, timeout: float | None = None) -> None:
+        concurrent.futures.wait([self.wrapped_future], timeout=timeout)
+
+    def result(self, timeout: float | None = None, raise_on_failure: bool = True) -> R:
+        done, _ = concurrent.futures.wait([self.wrapped_future], timeout=timeout)
+        if not done:
+            raise TimeoutError(
+                f"Task run {self.task_run_id} did not finish within {timeout} second(s)."
+            )
+        return self._final().result(raise_on_failure=raise_on_failure)
+
+    def add_done_callback(self, fn: Callable[[PodiumFuture[R]], None]) -> None:
+        self.wrapped_future.add_done_callback(lambda _: fn(self))
+
+
+class PodiumFutureList(list[PodiumFuture[R]]):
+    """The futures ``task.map`` returns, in the order of the mapped inputs."""
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until every run is final, or ``timeout`` seconds have passed."""
+        wait(list(self), timeout=timeout)
+
+    def result(self, timeout: float | None = None, raise_on_failure: bool = True) -> list[R]:
+        """Every run's result, in order.
+
+        Raises:
+            TimeoutError: not all runs finished within ``timeout``.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        results = []
+        for future in self:
+            remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            results.append(future.result(timeout=remaining, raise_on_failure=raise_on_failure))
+        return results
+
+
+class DoneAndNotDoneFutures(NamedTuple, Generic[R]):
+    """What :func:`wait` returns."""
+
+    done: set[PodiumFuture[R]]
+    not_done: set[PodiumFuture[R]]
+
+
+def wait(
+    futures: Iterable[PodiumFuture[R]], timeout: float | None = None
+) -> DoneAndNotDoneFutures[R]:
+    """Wait until all ``futures`` are final or ``timeout`` seconds have passed.
+
+    Returns:
+        The futures that are done and those that are not.
+    """
+    futures = list(futures)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for future in futures:
+        remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        future.wait(remaining)
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+    done = {f for f in futures if f.done()}
+    return DoneAndNotDoneFutures(done, set(futures) - done)
+
+
+def as_completed(
+    futures: Iterable[PodiumFuture[R]], timeout: float | None = None
+) -> Iterator[PodiumFuture[R]]:
+    """Yield ``futures`` as they finish.
+
+    Raises:
+        TimeoutError: some futures did not finish within ``timeout`` seconds.
+    """
+    pending = list(dict.fromkeys(futures))
+    finished: list[PodiumFuture[R]] = []
+    ready = threading.Condition()
+
+    def _done(future: PodiumFuture[R]) -> None:
+        with ready:
+            finished.append(future)
+            ready.notify()
+
+    for future in pending:
+        future.add_done_callback(_done)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    yielded = 0
+    while yielded < len(pending):
+        with ready:
+            while not finished:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise TimeoutError(
+                        f"{len(pending) - yielded} of {len(pending)} futures unfinished after "
+                        f"{timeout} second(s)."
+                    )
+                ready.wait(remaining)
+            batch, finished[:] = list(finished), []
+        for future in batch:
+            yielded += 1
+            yield future

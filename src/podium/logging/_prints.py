@@ -1,0 +1,55 @@
+"""Print capture: with ``log_prints=True``, ``print`` inside a run becomes an INFO log.
+
+``builtins.print`` is replaced once, the first time a run asks for capture, by a function
+that looks up the current run's logger in a context variable: outside capturing runs (or
+when printing to a file other than stdout/stderr) it prints as usual. Capture therefore
+follows the run into the threads its tasks run on, and never leaks into other threads.
+"""
+
+from __future__ import annotations
+
+import builtins
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+__all__ = ["capture_prints", "print_as_log"]
+
+_builtin_print = builtins.print
+_capture: ContextVar[Any] = ContextVar("podium_print_logger", default=None)
+_install_lock = threading.Lock()
+
+
+def print_as_log(*args: Any, **kwargs: Any) -> None:
+    """``print``, sent to the current run's logger when that run captures prints."""
+    logger = _capture.get()
+    file = kwargs.get("file")
+    if logger is None or (file is not None and file not in (sys.stdout, sys.stderr)):
+        _builtin_print(*args, **kwargs)
+        return
+    sep = kwargs.get("sep")
+    message = (" " if sep is None else sep).join(str(arg) for arg in args)
+    logger.info(message, extra={"log_prints": True})
+
+
+def _install() -> None:
+    if builtins.print is print_as_log:
+        return
+    with _install_lock:
+        if builtins.print is not print_as_log:
+            builtins.print = print_as_log
+
+
+@contextmanager
+def capture_prints(logger: Any | None) -> Iterator[None]:
+    """Within the block, ``print`` logs to ``logger``; ``None`` turns capture off."""
+    if logger is not None:
+        _install()
+    token = _capture.set(logger)
+    try:
+        yield
+    finally:
+        _capture.reset(token)

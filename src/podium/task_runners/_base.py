@@ -1,0 +1,35 @@
+"""The task runner interface: what ``Task.submit`` hands a task run to."""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, Self
+
+from podium.futures import PodiumFuture
+
+__all__ = ["TaskRunner"]
+
+
+class TaskRunner(abc.ABC):
+    """Runs submitted task runs concurrently; a flow run enters its own copy."""
+
+    @property
+    def name(self) -> str:
+        """A short name for logs."""
+        return type(self).__name__.removesuffix("TaskRunner").lower() or "task-runner"
+
+    @abc.abstractmethod
+    def duplicate(self) -> Self:
+        """A fresh, unstarted runner with the same options (one per flow run)."""
+
+    @abc.abstractmethod
+    def submit(
+        self, task: Any, parameters: dict[str, Any], wait_for: Any = None, **identity: Any
+    ) -> PodiumFuture[Any]:
+        """Start a run of ``task`` with ``parameters``; return its future at once."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:  # noqa: B027 - optional to override
+        """Wait for every submitted run to finish."""

@@ -1,0 +1,56 @@
+"""The public API: ``__all__`` stays as documented, and ``import podium`` stays cheap."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import podium
+
+EXPECTED = {
+    "Flow",
+    "State",
+    "Task",
+    "__version__",
+    "allow_failure",
+    "flow",
+    "get_client",
+    "get_run_logger",
+    "runtime",
+    "tags",
+    "task",
+    "unmapped",
+}
+
+
+def test_all_matches_and_resolves():
+    assert set(podium.__all__) == EXPECTED
+    for name in podium.__all__:
+        assert getattr(podium, name) is not None
+
+
+def test_import_podium_is_lazy():
+    code = (
+        "import sys, podium; "
+        "heavy = [m for m in ('fastapi', 'sqlalchemy', 'pydantic', 'podium.server', 'httpx') "
+        "if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_flow_and_task_do_not_import_the_server_over_http():
+    code = (
+        "import os, sys; os.environ['PODIUM_API_URL'] = 'http://127.0.0.1:9/api'; "
+        "from podium import flow, task; print('podium.server.app' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_submodule_names():
+    from podium.futures import PodiumFuture, PodiumFutureList, as_completed, wait
+    from podium.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+
+    assert all([PodiumFuture, PodiumFutureList, as_completed, wait])
+    assert all([ProcessPoolTaskRunner, ThreadPoolTaskRunner])
