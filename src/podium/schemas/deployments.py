@@ -208,3 +208,9 @@ class DeploymentScheduledRunsRequest(ActionModel):
     deployment_ids: list[UUID]
     scheduled_before: UtcDateTime | None = None
     limit: int = Field(default=DEFAULT_LIMIT, ge=0, le=MAX_LIMIT)
+    wait_seconds: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=30.0,
+        description="Hold an empty answer back until a run is due or this many seconds pass.",
+    )

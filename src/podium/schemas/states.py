@@ -135,7 +135,9 @@ class State(PodiumModel):
 
 
 def state_from_create(proposal: StateCreate, now: dt.datetime | None = None) -> State:
-    return State(
+    """The state a validated proposal describes (no second validation: it is on a hot path)."""
+    return State.model_construct(
+        id=uuid4(),
         type=proposal.type,
         name=proposal.resolved_name(),
         timestamp=proposal.timestamp or now or now_utc(),

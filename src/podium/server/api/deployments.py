@@ -21,7 +21,7 @@ from podium.schemas.deployments import (
     DeploymentScheduleUpdate,
     DeploymentUpdate,
 )
-from podium.server.api._polling import notify_work
+from podium.server.api._polling import NotifierDep, long_poll, notify_work
 from podium.server.api.deps import DbDep, SettingsDep
 from podium.server.models import deployments as models
 from podium.server.models.scheduling import Horizon
@@ -91,9 +91,13 @@ async def count_deployments(db: DbDep, request: DeploymentCountRequest | None = 
 
 @router.post("/get_scheduled_flow_runs")
 async def get_scheduled_flow_runs_for_deployments(
-    body: DeploymentScheduledRunsRequest, db: DbDep
+    body: DeploymentScheduledRunsRequest, db: DbDep, notifier: NotifierDep
 ) -> list[core.FlowRun]:
-    """Due runs of these deployments, earliest first (what a runner polls)."""
+    """Due runs of these deployments, earliest first (what a runner polls).
+
+    With ``wait_seconds``, an empty answer waits until a run is due (long poll).
+    """
+    await db.write(models.mark_deployments_polled, body.deployment_ids, now=_now())
 
     def _read(session: Session) -> list[core.FlowRun]:
         rows = models.get_scheduled_flow_runs(
@@ -105,7 +109,10 @@ async def get_scheduled_flow_runs_for_deployments(
         )
         return [core.FlowRun.model_validate(row) for row in rows]
 
-    return await db.write(_read)
+    async def _look() -> list[core.FlowRun]:
+        return await db.read(_read)
+
+    return await long_poll(notifier, _look, body.wait_seconds)
 
 
 @router.patch("/{id}", status_code=status.HTTP_204_NO_CONTENT)

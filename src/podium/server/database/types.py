@@ -55,8 +55,12 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 def json_dumps(value: Any) -> str:
-    """JSON for the database: orjson, which also writes datetimes and UUIDs."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    """JSON for the database: orjson, which also writes datetimes and UUIDs.
+
+    Other values with a text form (asyncpg's own UUID type, for one) are
+    written as that text.
+    """
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
 
 
 json_loads = orjson.loads

@@ -31,6 +31,7 @@ from podium.schemas.states import StateCreate, StateDetails, StateType
 from podium.server.database import orm
 from podium.server.errors import Conflict, Invalid, NotFound
 from podium.server.models import flow_runs, work_pools
+from podium.server.models.concurrency import deployment_free_slots
 from podium.server.models.filters import (
     deployment_clause,
     flow_clause,
@@ -411,6 +412,18 @@ def create_flow_run_from_deployment(
     return flow_run, created
 
 
+def mark_deployments_polled(
+    session: Session, deployment_ids: list[UUID], *, now: dt.datetime
+) -> None:
+    """Record that a runner polled these deployments just now (they are READY)."""
+    session.execute(
+        update(M)
+        .where(M.id.in_(deployment_ids))
+        .values(last_polled=now, status="READY")
+        .execution_options(synchronize_session=False)
+    )
+
+
 def get_scheduled_flow_runs(
     session: Session,
     deployment_ids: list[UUID],
@@ -419,13 +432,12 @@ def get_scheduled_flow_runs(
     limit: int,
     now: dt.datetime,
 ) -> list[orm.FlowRun]:
-    """Due runs of these (unpaused) deployments, earliest first: what a runner polls."""
-    session.execute(
-        update(M)
-        .where(M.id.in_(deployment_ids))
-        .values(last_polled=now, status="READY")
-        .execution_options(synchronize_session=False)
-    )
+    """Due runs of these (unpaused) deployments, earliest first: what a runner polls.
+
+    A deployment at its concurrency limit gives no more runs, unless its
+    collision strategy is CANCEL_NEW: those runs are handed out, and the claim
+    (Pending) cancels them.
+    """
     query = (
         select(orm.FlowRun)
         .join(M, M.id == orm.FlowRun.deployment_id)
@@ -438,4 +450,14 @@ def get_scheduled_flow_runs(
         .order_by(orm.FlowRun.next_scheduled_start_time, orm.FlowRun.id)
         .limit(limit)
     )
-    return list(session.execute(query).unique().scalars())
+    free: dict[UUID, float] = {}
+    due = []
+    for run in session.execute(query).unique().scalars():
+        assert run.deployment_id is not None
+        if run.deployment_id not in free:
+            free[run.deployment_id] = deployment_free_slots(session, run.deployment_id)
+        if free[run.deployment_id] <= 0:
+            continue
+        free[run.deployment_id] -= 1
+        due.append(run)
+    return due

@@ -15,14 +15,17 @@ from podium.schemas.responses import (
     FlowRunReadRequest,
     OrchestrationResult,
     SetStateStatus,
+    StateRejectDetails,
 )
 from podium.schemas.sorting import FlowRunSort
-from podium.schemas.states import StateCreate, StateType
+from podium.schemas.states import StateCreate, StateType, state_from_create
 from podium.server.database import orm
 from podium.server.errors import NotFound
 from podium.server.models import cancellation, states
+from podium.server.models.concurrency import deployment_slots
 from podium.server.models.filters import run_scope
 from podium.server.models.names import generate_run_name
+from podium.server.orchestration.policy import Transition, Verdict, secure_deployment_slot
 
 M = orm.FlowRun
 _SORTS: dict[Any, tuple[Any, ...]] = {
@@ -160,12 +163,55 @@ def set_flow_run_state(
     if row is None:
         raise NotFound.of("Flow run", run_id)
     assert isinstance(row, orm.FlowRun)
+    now = now or dt.datetime.now(dt.UTC)
+    initial = states.state_of(row)
+    if state.type == StateType.PENDING and row.deployment_id is not None and not force:
+        claim = _claim_deployment_slot(session, row, initial, state, now)
+        if isinstance(claim, OrchestrationResult):
+            return claim
+        state = claim
     result = states.set_run_state(
-        session, "flow_run", row, state, initial=states.state_of(row), force=force, now=now
+        session, "flow_run", row, state, initial=initial, force=force, now=now
     )
     if result.status == SetStateStatus.ACCEPT:
         cancellation.cascade(session, row, now=now)
     return result
+
+
+def _claim_deployment_slot(
+    session: Session, row: orm.FlowRun, initial: Any, state: StateCreate, now: dt.datetime
+) -> StateCreate | OrchestrationResult:
+    """Judge a claim (Pending) against the deployment's concurrency limit.
+
+    The slot counts are prefetched here; the decision is the pure rule
+    :func:`~podium.server.orchestration.policy.secure_deployment_slot`.
+    """
+    assert row.deployment_id is not None
+    slots = deployment_slots(session, row.deployment_id, lock=True)
+    if slots is None:
+        return state
+    transition = Transition(
+        kind="flow_run",
+        initial=initial,
+        proposed=state_from_create(state, now),
+        now=now,
+        deployment_slots=slots,
+    )
+    outcome = secure_deployment_slot(transition)
+    if isinstance(outcome, Verdict):
+        return OrchestrationResult(
+            state=outcome.state,
+            status=outcome.status,
+            details=StateRejectDetails(reason=outcome.reason),
+        )
+    if outcome is None:
+        return state
+    return StateCreate(
+        type=outcome.type,
+        name=outcome.name,
+        message=outcome.message,
+        state_details=outcome.state_details,
+    )
 
 
 def heartbeat_flow_run(

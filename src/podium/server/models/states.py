@@ -14,7 +14,6 @@ from uuid import UUID
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from podium.schemas.core import FlowRunPolicy, TaskRunPolicy
 from podium.schemas.responses import (
     OrchestrationResult,
     SetStateStatus,
@@ -47,15 +46,111 @@ def lock_run(
     return row
 
 
-def _facts(kind: RunKind, row: RunRow) -> tuple[int, float, bool]:
-    if kind == "flow_run":
-        policy = FlowRunPolicy.model_validate(row.empirical_policy or {})
-        from_deployment = isinstance(row, orm.FlowRun) and row.deployment_id is not None
-        return policy.retries or 0, float(policy.retry_delay or 0), from_deployment
-    task_policy = TaskRunPolicy.model_validate(row.empirical_policy or {})
-    delay = task_policy.retry_delay
-    first_delay = delay[0] if isinstance(delay, list) and delay else delay
-    return task_policy.retries or 0, float(first_delay or 0), False  # type: ignore[arg-type]
+def _facts(kind: RunKind, row: Any) -> tuple[int, float, bool]:
+    """Retries, first retry delay and whether the run came from a deployment.
+
+    ``empirical_policy`` was validated when the run was created, so its plain
+    JSON is read directly here, on the hot path of every transition.
+    """
+    policy = row.empirical_policy or {}
+    retries = policy.get("retries") or 0
+    delay = policy.get("retry_delay") or 0
+    if isinstance(delay, list):
+        delay = delay[0] if delay else 0
+    from_deployment = kind == "flow_run" and getattr(row, "deployment_id", None) is not None
+    return int(retries), float(delay), from_deployment
+
+
+class Decided:
+    """What an accepted transition writes: a state row and the run's new columns."""
+
+    __slots__ = ("result", "run_values", "state_values")
+
+    def __init__(
+        self,
+        result: OrchestrationResult,
+        state_values: dict[str, Any] | None = None,
+        run_values: dict[str, Any] | None = None,
+    ) -> None:
+        self.result = result
+        self.state_values = state_values
+        self.run_values = run_values
+
+
+def decide(
+    kind: RunKind,
+    row: Any,
+    proposal: StateCreate,
+    *,
+    initial: State | None,
+    force: bool = False,
+    now: dt.datetime,
+) -> Decided:
+    """Judge ``proposal`` for a run and say what to write if it is accepted.
+
+    ``row`` is anything with the run's columns as attributes: an ORM row, or
+    the plain values of a run being created in the same batch.
+    """
+    proposed = state_from_create(proposal, now)
+    retries, retry_delay, from_deployment = _facts(kind, row)
+    verdict = judge(
+        Transition(
+            kind=kind,
+            initial=initial,
+            proposed=proposed,
+            now=now,
+            run_count=row.run_count,
+            retries=retries,
+            retry_delay=retry_delay,
+            from_deployment=from_deployment,
+        ),
+        force=force,
+    )
+    if not verdict.accepted:
+        return Decided(_result(verdict))
+    assert verdict.state is not None
+    ids = {"flow_run_id": row.id} if kind == "flow_run" else {"task_run_id": row.id}
+    accepted = with_details(verdict.state, **ids)
+    times = account(
+        RunTimes(
+            run_count=row.run_count,
+            start_time=row.start_time,
+            end_time=row.end_time,
+            total_run_time=row.total_run_time or dt.timedelta(0),
+            expected_start_time=row.expected_start_time,
+            next_scheduled_start_time=row.next_scheduled_start_time,
+        ),
+        initial,
+        accepted,
+        now,
+    )
+    state_values = {
+        f"{kind}_id": row.id,
+        "id": accepted.id,
+        "type": accepted.type.value,
+        "name": accepted.name,
+        "timestamp": accepted.timestamp,
+        "message": accepted.message,
+        "state_details": accepted.state_details.model_dump(exclude_defaults=True),
+        "data": accepted.data,
+    }
+    run_values = {
+        "state_id": accepted.id,
+        "state_type": accepted.type.value,
+        "state_name": accepted.name,
+        "state_timestamp": accepted.timestamp,
+        "run_count": times.run_count,
+        "start_time": times.start_time,
+        "end_time": times.end_time,
+        "total_run_time": times.total_run_time,
+        "expected_start_time": times.expected_start_time,
+        "next_scheduled_start_time": times.next_scheduled_start_time,
+    }
+    # Built without re-validation: every part was validated on the way in.
+    result = OrchestrationResult.model_construct(
+        state=accepted, status=SetStateStatus.ACCEPT, details=StateAcceptDetails.model_construct()
+    )
+    return Decided(result, state_values, run_values)
 
 
 def set_run_state(
@@ -74,77 +169,15 @@ def set_run_state(
     row, None for a new one); the caller keeps it current across several
     proposals for one run in one transaction.
     """
-    now = now or dt.datetime.now(dt.UTC)
-    proposed = state_from_create(proposal, now)
-    retries, retry_delay, from_deployment = _facts(kind, row)
-    verdict = judge(
-        Transition(
-            kind=kind,
-            initial=initial,
-            proposed=proposed,
-            now=now,
-            run_count=row.run_count,
-            retries=retries,
-            retry_delay=retry_delay,
-            from_deployment=from_deployment,
-        ),
-        force=force,
+    decided = decide(
+        kind, row, proposal, initial=initial, force=force, now=now or dt.datetime.now(dt.UTC)
     )
-    if not verdict.accepted:
-        return _result(verdict)
-    assert verdict.state is not None
-    ids = {"flow_run_id": row.id} if kind == "flow_run" else {"task_run_id": row.id}
-    accepted = with_details(verdict.state, **ids)
-    _record(session, kind, row, initial, accepted, now)
-    return OrchestrationResult(
-        state=accepted, status=SetStateStatus.ACCEPT, details=StateAcceptDetails()
-    )
-
-
-def _record(
-    session: Session,
-    kind: RunKind,
-    row: RunRow,
-    initial: State | None,
-    accepted: State,
-    now: dt.datetime,
-) -> None:
-    values = {
-        "id": accepted.id,
-        "type": accepted.type.value,
-        "name": accepted.name,
-        "timestamp": accepted.timestamp,
-        "message": accepted.message,
-        "state_details": accepted.state_details.model_dump(mode="json"),
-        "data": accepted.data,
-    }
-    if kind == "flow_run":
-        session.add(orm.FlowRunState(flow_run_id=row.id, **values))
-    else:
-        session.add(orm.TaskRunState(task_run_id=row.id, **values))
-    times = account(
-        RunTimes(
-            run_count=row.run_count,
-            start_time=row.start_time,
-            end_time=row.end_time,
-            total_run_time=row.total_run_time or dt.timedelta(0),
-            expected_start_time=row.expected_start_time,
-            next_scheduled_start_time=row.next_scheduled_start_time,
-        ),
-        initial,
-        accepted,
-        now,
-    )
-    row.state_id = accepted.id
-    row.state_type = accepted.type.value
-    row.state_name = accepted.name
-    row.state_timestamp = accepted.timestamp
-    row.run_count = times.run_count
-    row.start_time = times.start_time
-    row.end_time = times.end_time
-    row.total_run_time = times.total_run_time
-    row.expected_start_time = times.expected_start_time
-    row.next_scheduled_start_time = times.next_scheduled_start_time
+    if decided.state_values is not None and decided.run_values is not None:
+        state_model = orm.FlowRunState if kind == "flow_run" else orm.TaskRunState
+        session.add(state_model(**decided.state_values))
+        for column, value in decided.run_values.items():
+            setattr(row, column, value)
+    return decided.result
 
 
 def _result(verdict: Verdict) -> OrchestrationResult:

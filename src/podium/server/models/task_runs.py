@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import CursorResult, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from podium.schemas import actions
@@ -36,26 +36,46 @@ _SORTS: dict[Any, tuple[Any, ...]] = {
 }
 
 
+def _new_values(run: actions.TaskRunCreate, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "id": run.id or uuid4(),
+        "flow_run_id": run.flow_run_id,
+        "name": run.name or f"{run.task_key}-{run.dynamic_key}",
+        "task_key": run.task_key,
+        "dynamic_key": run.dynamic_key,
+        "cache_key": run.cache_key,
+        "cache_expiration": run.cache_expiration,
+        "task_version": run.task_version,
+        "empirical_policy": run.empirical_policy.model_dump(mode="json"),
+        "tags": run.tags,
+        "labels": run.labels,
+        "task_inputs": {
+            k: [i.model_dump(mode="json") for i in v] for k, v in run.task_inputs.items()
+        },
+        "flow_run_run_count": run.flow_run_run_count,
+        "run_count": 0,
+        "total_run_time": dt.timedelta(0),
+        "start_time": None,
+        "end_time": None,
+        "expected_start_time": None,
+        "next_scheduled_start_time": None,
+        "created": now,
+        "updated": now,
+    }
+
+
 def _new_row(run: actions.TaskRunCreate, now: dt.datetime) -> orm.TaskRun:
-    return M(
-        id=run.id or uuid4(),
-        flow_run_id=run.flow_run_id,
-        name=run.name or f"{run.task_key}-{run.dynamic_key}",
-        task_key=run.task_key,
-        dynamic_key=run.dynamic_key,
-        cache_key=run.cache_key,
-        cache_expiration=run.cache_expiration,
-        task_version=run.task_version,
-        empirical_policy=run.empirical_policy.model_dump(mode="json"),
-        tags=run.tags,
-        labels=run.labels,
-        task_inputs={k: [i.model_dump(mode="json") for i in v] for k, v in run.task_inputs.items()},
-        flow_run_run_count=run.flow_run_run_count,
-        run_count=0,
-        total_run_time=dt.timedelta(0),
-        created=now,
-        updated=now,
-    )
+    return M(**_new_values(run, now))
+
+
+class _Values(dict[str, Any]):
+    """A run being created in this batch: its column values, readable as attributes."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 def create_task_run(
@@ -87,9 +107,12 @@ def create_task_run(
 def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchResult:
     """Create the batch's task runs, then apply its state proposals in order.
 
-    Already-known ids are skipped, so a batch sent twice changes nothing the
-    second time (a state proposal repeated is judged again and, for terminal
-    states, refused as a duplicate).
+    Each proposal is judged by the same policy as a single ``set_state``;
+    the writes are then made in bulk: one insert for the new runs (with
+    their final columns), one for all accepted states, and updates only for
+    runs that existed before the batch. Already-known ids are skipped, so a
+    batch sent twice creates nothing the second time (a repeated proposal is
+    judged again and, for terminal states, refused as a duplicate).
     """
     now = dt.datetime.now(dt.UTC)
     wanted = [run.id for run in batch.task_runs if run.id is not None]
@@ -103,50 +126,69 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
         if missing:
             raise NotFound.of("Flow run", sorted(map(str, missing))[0], field="flow_run_id")
 
-    rows: dict[UUID, orm.TaskRun] = {}
+    new: dict[UUID, _Values] = {}
     current: dict[UUID, State | None] = {}
-    fresh: list[tuple[orm.TaskRun, StateCreate | None]] = []
+    state_rows: list[dict[str, Any]] = []
+    tick = [now]
+
+    def later() -> dt.datetime:
+        # Each decision gets its own, strictly later, time, so that a run's
+        # state history keeps the batch's order even within one microsecond.
+        tick[0] = max(dt.datetime.now(dt.UTC), tick[0] + dt.timedelta(microseconds=1))
+        return tick[0]
+
+    def apply(target: Any, decided: states.Decided) -> None:
+        if decided.state_values is None or decided.run_values is None:
+            return
+        state_rows.append(decided.state_values)
+        if isinstance(target, _Values):
+            target.update(decided.run_values)
+        else:
+            for column, value in decided.run_values.items():
+                setattr(target, column, value)
+
     for run in batch.task_runs:
         if run.id is not None and run.id in known:
             continue
-        row = _new_row(run, now)
-        session.add(row)
-        rows[row.id] = row
-        fresh.append((row, run.state))
-    session.flush()
-    for row, first in fresh:
-        result = states.set_run_state(
-            session,
-            "task_run",
-            row,
-            first or StateCreate(type=StateType.PENDING),
-            initial=None,
-            now=now,
-        )
-        current[row.id] = result.state
+        values = _Values(_new_values(run, now))
+        new[values.id] = values
+        first = run.state or StateCreate(type=StateType.PENDING)
+        decided = states.decide("task_run", values, first, initial=None, now=later())
+        apply(values, decided)
+        current[values.id] = decided.result.state
+
+    existing: dict[UUID, orm.TaskRun] = {}
+    others = {p.task_run_id for p in batch.states} - new.keys()
+    if others:
+        query = select(M).where(M.id.in_(others)).with_for_update(of=M)
+        for row in session.execute(query).unique().scalars():
+            existing[row.id] = row
+            current[row.id] = states.state_of(row)
+        for proposal in batch.states:
+            if proposal.task_run_id not in new and proposal.task_run_id not in existing:
+                raise NotFound.of("Task run", proposal.task_run_id, field="task_run_id")
 
     results: list[OrchestrationResult] = []
     for proposal in batch.states:
-        found = rows.get(proposal.task_run_id)
-        if found is None:
-            locked = states.lock_run(session, M, proposal.task_run_id)
-            if not isinstance(locked, orm.TaskRun):
-                raise NotFound.of("Task run", proposal.task_run_id, field="task_run_id")
-            found = rows[locked.id] = locked
-            current[locked.id] = states.state_of(locked)
-        row = found
-        result = states.set_run_state(
-            session,
+        target: Any = new.get(proposal.task_run_id) or existing[proposal.task_run_id]
+        decided = states.decide(
             "task_run",
-            row,
+            target,
             proposal.state,
-            initial=current[row.id],
+            initial=current[proposal.task_run_id],
             force=proposal.force,
+            now=later(),
         )
-        current[row.id] = result.state
-        results.append(result)
+        apply(target, decided)
+        current[proposal.task_run_id] = decided.result.state
+        results.append(decided.result)
+
+    if new:
+        session.execute(insert(M), list(new.values()))
+    if state_rows:
+        session.execute(insert(orm.TaskRunState), state_rows)
     session.flush()
-    return TaskRunBatchResult(created=len(fresh), results=results)
+    return TaskRunBatchResult(created=len(new), results=results)
 
 
 def read_task_run(session: Session, run_id: UUID) -> orm.TaskRun:

@@ -22,11 +22,10 @@ from podium.schemas.work_pools import WorkerHeartbeat, WorkerReadRequest, Worker
 from podium.server.database import orm
 from podium.server.errors import NotFound
 from podium.server.models._sql import upsert
+from podium.server.models.concurrency import deployment_free_slots
 from podium.server.models.filters import worker_clause
 from podium.server.models.work_pools import pool_status, read_work_pool
-
-ACTIVE_STATES = (StateType.PENDING.value, StateType.RUNNING.value, StateType.CANCELLING.value)
-"""States in which a run holds a concurrency slot."""
+from podium.server.orchestration.policy import ACTIVE_STATES
 
 
 def worker_heartbeat(
@@ -187,7 +186,7 @@ def get_scheduled_flow_runs(
                 break
             if run.deployment_id is not None:
                 if run.deployment_id not in deployment_free:
-                    deployment_free[run.deployment_id] = _deployment_free(
+                    deployment_free[run.deployment_id] = deployment_free_slots(
                         session, run.deployment_id
                     )
                 if deployment_free[run.deployment_id] <= 0:
@@ -217,20 +216,3 @@ def _due_in_queue(
         query = query.where(orm.FlowRun.next_scheduled_start_time >= after)
     query = query.order_by(orm.FlowRun.next_scheduled_start_time, orm.FlowRun.id).limit(1000)
     return list(session.execute(query).unique().scalars())
-
-
-def _deployment_free(session: Session, deployment_id: UUID) -> float:
-    limit = session.execute(
-        select(orm.Deployment.concurrency_limit).where(orm.Deployment.id == deployment_id)
-    ).scalar()
-    if limit is None:
-        return float("inf")
-    busy = session.execute(
-        select(func.count())
-        .select_from(orm.FlowRun)
-        .where(
-            orm.FlowRun.deployment_id == deployment_id,
-            orm.FlowRun.state_type.in_(ACTIVE_STATES),
-        )
-    ).scalar_one()
-    return _free(limit, busy)

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from podium.schemas.deployments import ConcurrencyLimitStrategy
 from podium.schemas.responses import SetStateStatus
 from podium.schemas.states import TERMINAL_STATES, State, StateDetails, StateType
 
@@ -28,6 +29,18 @@ RunKind = Literal["flow_run", "task_run"]
 
 AWAITING_RETRY = "AwaitingRetry"
 RETRYING = "Retrying"
+
+ACTIVE_STATES = (StateType.PENDING.value, StateType.RUNNING.value, StateType.CANCELLING.value)
+"""States in which a flow run holds a concurrency slot (its infrastructure may be up)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentSlots:
+    """A deployment's concurrency limit, its runs holding a slot, and its strategy."""
+
+    limit: int
+    busy: int
+    strategy: ConcurrencyLimitStrategy = ConcurrencyLimitStrategy.ENQUEUE
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +55,7 @@ class Transition:
     retries: int = 0
     retry_delay: float = 0.0
     from_deployment: bool = False
+    deployment_slots: DeploymentSlots | None = None
 
     @property
     def initial_type(self) -> StateType | None:
@@ -132,6 +146,55 @@ def no_running_after_cancelling(t: Transition) -> Verdict | None:
     )
 
 
+def cancelling_runs_end_cancelled(t: Transition) -> State | None:
+    """A run that crashes while Cancelling was stopped by its cancellation: Cancelled.
+
+    Ending the process is how a cancellation takes effect; the engine in that
+    process reports the interruption as a crash, which is recorded as Cancelled.
+    """
+    if t.initial_type != StateType.CANCELLING or t.proposed.type != StateType.CRASHED:
+        return None
+    assert t.initial is not None
+    return State(
+        type=StateType.CANCELLED,
+        name="Cancelled",
+        timestamp=t.now,
+        message=t.initial.message or t.proposed.message,
+        state_details=t.proposed.state_details,
+    )
+
+
+def secure_deployment_slot(t: Transition) -> Verdict | State | None:
+    """A deployment's run may be claimed (Pending) only while the deployment has a free slot.
+
+    At the limit, the collision strategy decides: ENQUEUE refuses the claim (the
+    run stays Scheduled until a slot frees), CANCEL_NEW cancels the run with a
+    message saying why. The slot counts are prefetched into
+    ``t.deployment_slots`` (``None``: no limit, nothing to check).
+    """
+    slots = t.deployment_slots
+    if slots is None or t.kind != "flow_run" or t.proposed.type != StateType.PENDING:
+        return None
+    if t.initial_type not in (None, StateType.SCHEDULED) or slots.busy < slots.limit:
+        return None
+    if slots.strategy == ConcurrencyLimitStrategy.CANCEL_NEW:
+        return State(
+            type=StateType.CANCELLED,
+            name="Cancelled",
+            timestamp=t.now,
+            message=(
+                f"Cancelled: the deployment's concurrency limit ({slots.limit}) was reached "
+                "and its collision strategy is CANCEL_NEW."
+            ),
+            state_details=t.proposed.state_details,
+        )
+    return _reject(
+        t,
+        f"The deployment's concurrency limit ({slots.limit}) is reached; the run waits "
+        "(collision strategy ENQUEUE).",
+    )
+
+
 def single_running(t: Transition) -> Verdict | None:
     """A Running run cannot start again, except a task retrying in place (Retrying)."""
     if t.initial_type != StateType.RUNNING or t.proposed.type != StateType.RUNNING:
@@ -214,8 +277,10 @@ def copy_scheduled_time(t: Transition) -> State | None:
 
 RULES: Sequence[Rule] = (
     prevent_duplicate_pending,
+    secure_deployment_slot,
     leave_terminal_states_only_to_rerun,
     no_running_after_cancelling,
+    cancelling_runs_end_cancelled,
     single_running,
     retry_failed_flow_runs,
     retry_crashed_deployment_runs,
