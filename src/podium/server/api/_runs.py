@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response, status
+from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from podium.schemas.actions import SetStateRequest
@@ -35,6 +36,7 @@ class RunResource:
 def add_run_routes(router: APIRouter, states_router: APIRouter, r: RunResource) -> None:
     """Register the shared run routes on ``router``, the history on ``states_router``."""
     schema, kind, label = r.schema, r.kind, r.kind.replace("_", " ")
+    many = TypeAdapter(list[schema])  # type: ignore[valid-type]  # built per resource
     read_one = getattr(r.models, f"read_{kind}")
     read_many = getattr(r.models, f"read_{kind}s")
     count = getattr(r.models, f"count_{kind}s")
@@ -47,7 +49,10 @@ def add_run_routes(router: APIRouter, states_router: APIRouter, r: RunResource) 
 
     async def read_filtered(db: DbDep, request: r.read_request | None = None) -> Any:  # type: ignore[name-defined]  # built per resource
         request = request or r.read_request()
-        return await db.read(lambda s: [schema.model_validate(x) for x in read_many(s, request)])
+        rows = await db.read(read_many, request)
+        # Validated once into the contract's models and written straight to
+        # JSON: returning models would make FastAPI validate them again.
+        return Response(many.dump_json(many.validate_python(rows)), media_type="application/json")
 
     async def count_filtered(db: DbDep, request: CountRequest | None = None) -> int:
         return await db.read(count, request or CountRequest())

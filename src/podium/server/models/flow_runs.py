@@ -22,6 +22,7 @@ from podium.schemas.states import StateCreate, StateType, state_from_create
 from podium.server.database import orm
 from podium.server.errors import NotFound
 from podium.server.models import cancellation, states
+from podium.server.models._reads import read_runs
 from podium.server.models.concurrency import deployment_slots
 from podium.server.models.filters import run_scope
 from podium.server.models.names import generate_run_name
@@ -105,15 +106,16 @@ def read_flow_run(session: Session, run_id: UUID) -> orm.FlowRun:
     return row
 
 
-def read_flow_runs(session: Session, request: FlowRunReadRequest) -> list[orm.FlowRun]:
-    query = (
-        select(M)
-        .where(*_scope(request, session.get_bind().dialect.name))
-        .order_by(*_SORTS[request.sort], M.id)
-        .limit(request.limit)
-        .offset(request.offset)
+def read_flow_runs(session: Session, request: FlowRunReadRequest) -> list[dict[str, Any]]:
+    """Runs matching the request's filters, as plain mappings (see ``_reads``)."""
+    return read_runs(
+        session,
+        M,
+        _scope(request, session.get_bind().dialect.name),
+        _SORTS[request.sort],
+        limit=request.limit,
+        offset=request.offset,
     )
-    return list((session.execute(query)).unique().scalars())
 
 
 def count_flow_runs(session: Session, request: CountRequest) -> int:

@@ -21,6 +21,7 @@ from podium.schemas.states import State, StateCreate, StateType
 from podium.server.database import orm
 from podium.server.errors import NotFound
 from podium.server.models import states
+from podium.server.models._reads import read_runs
 from podium.server.models.filters import run_scope
 
 M = orm.TaskRun
@@ -198,15 +199,16 @@ def read_task_run(session: Session, run_id: UUID) -> orm.TaskRun:
     return row
 
 
-def read_task_runs(session: Session, request: TaskRunReadRequest) -> list[orm.TaskRun]:
-    query = (
-        select(M)
-        .where(*_scope(request, session.get_bind().dialect.name))
-        .order_by(*_SORTS[request.sort], M.id)
-        .limit(request.limit)
-        .offset(request.offset)
+def read_task_runs(session: Session, request: TaskRunReadRequest) -> list[dict[str, Any]]:
+    """Runs matching the request's filters, as plain mappings (see ``_reads``)."""
+    return read_runs(
+        session,
+        M,
+        _scope(request, session.get_bind().dialect.name),
+        _SORTS[request.sort],
+        limit=request.limit,
+        offset=request.offset,
     )
-    return list((session.execute(query)).unique().scalars())
 
 
 def count_task_runs(session: Session, request: CountRequest) -> int:
