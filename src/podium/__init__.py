@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from podium.annotations import allow_failure, unmapped
     from podium.client import get_client
     from podium.context import tags
+    from podium.deployments import deploy, serve
     from podium.flows import Flow, flow
     from podium.logging import get_run_logger
     from podium.states import State
@@ -27,10 +28,12 @@ __all__ = [
     "Task",
     "__version__",
     "allow_failure",
+    "deploy",
     "flow",
     "get_client",
     "get_run_logger",
     "runtime",
+    "serve",
     "tags",
     "task",
     "unmapped",
@@ -41,10 +44,12 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "State": ("podium.states", "State"),
     "Task": ("podium.tasks", "Task"),
     "allow_failure": ("podium.annotations", "allow_failure"),
+    "deploy": ("podium.deployments", "deploy"),
     "flow": ("podium.flows", "flow"),
     "get_client": ("podium.client", "get_client"),
     "get_run_logger": ("podium.logging", "get_run_logger"),
     "runtime": ("podium.runtime", None),
+    "serve": ("podium.deployments", "serve"),
     "tags": ("podium.context", "tags"),
     "task": ("podium.tasks", "task"),
     "unmapped": ("podium.annotations", "unmapped"),

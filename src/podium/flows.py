@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
+from podium.deployments import RunnerDeployment, deploy, serve
 from podium.engine._params import CallSignature
 from podium.engine.flow_engine import run_flow_async, run_flow_sync
 from podium.task_runners import TaskRunner, ThreadPoolTaskRunner
@@ -182,6 +183,57 @@ class Flow(Generic[P, R]):
             "state" if return_state else "result",
             frame=sys._getframe(1),
         )
+
+    # --- deployments (see podium.deployments) -------------------------------------
+
+    def to_deployment(self, name: str | None = None, **options: Any) -> RunnerDeployment:
+        """Describe a deployment of this flow, for :func:`~podium.deployments.serve` or
+        :func:`~podium.deployments.deploy`.
+
+        Options: ``interval``, ``cron``, ``rrule``, ``schedule``, ``schedules``,
+        ``paused``, ``parameters``, ``description``, ``tags``, ``version``,
+        ``enforce_parameter_schema``, ``concurrency_limit`` (an int or a
+        ``ConcurrencyLimitConfig``), ``work_pool_name``, ``work_queue_name``,
+        ``job_variables``, ``entrypoint``. The parameter schema comes from the signature.
+        """
+        return RunnerDeployment.from_flow(self, name, **options)
+
+    def serve(
+        self,
+        name: str | None = None,
+        *,
+        pause_on_shutdown: bool = True,
+        print_starting_message: bool = True,
+        limit: int | None = None,
+        **options: Any,
+    ) -> None:
+        """Create a deployment of this flow and run its runs from this process until
+        SIGINT or SIGTERM (options as :meth:`to_deployment`)."""
+        serve(
+            self.to_deployment(name, **options),
+            pause_on_shutdown=pause_on_shutdown,
+            print_starting_message=print_starting_message,
+            limit=limit,
+        )
+
+    def deploy(
+        self,
+        name: str,
+        work_pool_name: str | None = None,
+        *,
+        print_next_steps: bool = True,
+        image: Any = None,
+        build: bool = True,
+        push: bool = True,
+        **options: Any,
+    ) -> Any:
+        """Register a deployment of this flow for a work pool's workers; its id.
+
+        Workers load the flow from its entrypoint (no image is built; ``image``,
+        ``build`` and ``push`` are ignored). Options as :meth:`to_deployment`.
+        """
+        deployment = self.to_deployment(name, work_pool_name=work_pool_name, **options)
+        return deploy(deployment, print_next_steps_message=print_next_steps)[0]
 
 
 @overload

@@ -37,10 +37,15 @@ from podium.settings import ENV_PREFIX, ProfilesFile, get_settings, profiles_pat
 
 COMMAND_GROUPS: dict[str, str] = {
     "config": "podium.cli.config",
+    "deploy": "podium.cli.deploy",
+    "deployment": "podium.cli.deployments",
     "flow": "podium.cli.flows",
     "flow-run": "podium.cli.flow_runs",
     "profile": "podium.cli.profile",
     "server": "podium.cli.server",
+    "work-pool": "podium.cli.work_pools",
+    "work-queue": "podium.cli.work_queues",
+    "worker": "podium.cli.workers",
 }
 """Command group name -> module holding its ``app`` (a ``typer.Typer``)."""
 

@@ -40,9 +40,9 @@ from podium.schemas.filters import (
     Operator,
     TaskRunFilter,
 )
-from podium.schemas.responses import MAX_LIMIT
+from podium.schemas.responses import MAX_LIMIT, SetStateStatus
 from podium.schemas.sorting import FlowRunSort, LogSort, TaskRunSort
-from podium.schemas.states import StateType
+from podium.schemas.states import StateCreate, StateType
 
 app = typer.Typer(name="flow-run", no_args_is_help=True, add_completion=False)
 
@@ -337,3 +337,20 @@ def logs(
         err_console.print(f"Flow run {str(flow_run_id)!r} has no logs.")
     for log in lines:
         typer.echo(format_log(log))
+
+
+@app.command()
+def cancel(flow_run_id: UUID = ID_ARGUMENT) -> None:
+    """Cancel a flow run: a run not started yet ends Cancelled at once; a running one
+    becomes Cancelling, and the worker or runner that owns its process ends it."""
+    with get_client(sync_client=True) as client:
+        run = read_run(client, flow_run_id)
+        started = run.state_type in (StateType.PENDING, StateType.RUNNING)
+        target = StateType.CANCELLING if started else StateType.CANCELLED
+        result = client.set_flow_run_state(
+            flow_run_id, StateCreate(type=target, message="Cancelled from the command line.")
+        )
+    if result.status != SetStateStatus.ACCEPT:
+        reason = getattr(result.details, "reason", None) or result.status.value
+        exit_with_error(f"Flow run {str(flow_run_id)!r} was not cancelled: {reason}")
+    console.print(f"Flow run {str(flow_run_id)!r} is {target.value.title()}.")

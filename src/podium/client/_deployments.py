@@ -272,10 +272,15 @@ class DeploymentCalls:
         deployment_ids: list[UUID],
         scheduled_before: dt.datetime | None = None,
         limit: int | None = None,
+        *,
+        wait_seconds: float = 0.0,
     ) -> Op[list[core.FlowRun]]:
-        """Due runs of these deployments, earliest first (what a runner polls)."""
+        """Due runs of these deployments, earliest first (what a runner polls);
+        ``wait_seconds`` (up to 30) long-polls."""
         request = DeploymentScheduledRunsRequest(
-            deployment_ids=deployment_ids, scheduled_before=scheduled_before
+            deployment_ids=deployment_ids,
+            scheduled_before=scheduled_before,
+            wait_seconds=wait_seconds,
         )
         if limit is not None:
             request.limit = limit

@@ -20,6 +20,7 @@ from typing import Any
 
 from podium.context import FlowRunContext, current_tags
 from podium.engine._common import is_failure, new_id, run_hooks, run_hooks_async
+from podium.engine._heartbeats import beating
 from podium.engine._identity import subflow_key, subflow_task_run_id
 from podium.engine._params import jsonable_parameters
 from podium.engine._reporter import get_reporter
@@ -253,7 +254,7 @@ class FlowRunSteps:
             self.parent,
             self.reporter,
         )
-        with ctx, runner:
+        with ctx, runner, beating(self.flow_run.id, self.client, top_level=self.parent is None):
             yield ctx, runner
 
     def on_return(self, value: Any) -> _Outcome:

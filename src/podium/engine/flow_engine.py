@@ -65,10 +65,16 @@ def run_flow_sync(
     return_type: str = "result",
     *,
     frame: FrameType | None = None,
+    steps: FlowRunSteps | None = None,
 ) -> Any:
-    """Run a sync flow to its final state; return its result (or state)."""
+    """Run a sync flow to its final state; return its result (or state).
+
+    ``steps`` runs an existing flow run instead of creating one (see ``podium.runner``).
+    """
     setup_logging()
-    steps = FlowRunSteps(flow, parameters, FlowRunContext.get(), frame, engine_client())
+    steps = steps or FlowRunSteps(
+        flow, parameters, FlowRunContext.get(), frame, engine_client()
+    )
     with _sigterm_as_exception(steps.parent is None):
         state = steps.begin()
         while state is None:
@@ -97,10 +103,16 @@ async def run_flow_async(
     return_type: str = "result",
     *,
     frame: FrameType | None = None,
+    steps: FlowRunSteps | None = None,
 ) -> Any:
-    """Run an async flow to its final state; return its result (or state)."""
+    """Run an async flow to its final state; return its result (or state).
+
+    ``steps`` runs an existing flow run instead of creating one (see ``podium.runner``).
+    """
     setup_logging()
-    steps = FlowRunSteps(flow, parameters, FlowRunContext.get(), frame, engine_client())
+    steps = steps or FlowRunSteps(
+        flow, parameters, FlowRunContext.get(), frame, engine_client()
+    )
     state: State[Any] | None = await asyncio.to_thread(steps.begin)
     while state is None:
         with steps.attempt() as (ctx, runner):

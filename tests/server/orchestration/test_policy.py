@@ -85,7 +85,6 @@ CASES = [
      state(S.CANCELLING), {}, ACCEPT),
     ("cancelling->cancelled", "flow_run", state(S.CANCELLING), state(S.CANCELLED), {}, ACCEPT),
     ("cancelling->completed", "flow_run", state(S.CANCELLING), state(S.COMPLETED), {}, ACCEPT),
-    ("cancelling->crashed", "flow_run", state(S.CANCELLING), state(S.CRASHED), {}, ACCEPT),
     ("running->paused", "flow_run", state(S.RUNNING), state(S.PAUSED), {}, ACCEPT),
     ("paused->running", "flow_run", state(S.PAUSED), state(S.RUNNING), {}, ACCEPT),
     ("paused->pending", "flow_run", state(S.PAUSED), state(S.PENDING), {}, ACCEPT),

@@ -187,6 +187,8 @@ def expected_verdict(run: RunFacts, step: Step) -> tuple[SetStateStatus, StateTy
         assert step.before is not None
         return status, step.before.type, step.before.name
 
+    if current == S.CANCELLING and p.type == S.CRASHED:
+        return SetStateStatus.ACCEPT, S.CANCELLED, "Cancelled"  # the cancellation's effect
     retried_type = p.type == S.FAILED or (p.type == S.CRASHED and run.from_deployment)
     if (
         run.kind == "flow_run"
