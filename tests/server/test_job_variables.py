@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from podium.schemas.work_pools import merge_job_variables, template_defaults
 from podium.server.errors import Invalid
 from podium.server.models.job_variables import (
-    merge_job_variables,
     merge_parameters,
-    template_defaults,
     validate_base_job_template,
     validate_job_variables,
     validate_parameters,

@@ -7,6 +7,7 @@ deployment or a run may set, with their types and defaults.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -167,3 +168,32 @@ class WorkerFlowRunResponse(PodiumModel):
     work_pool_id: UUID
     work_queue_id: UUID
     flow_run: FlowRun
+
+
+# --- base job templates: pure helpers shared by the server and the workers ---
+
+
+def variables_schema(base_job_template: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The JSON schema of a pool's job variables (``{}`` for an empty template)."""
+    schema = (base_job_template or {}).get("variables") or {}
+    return dict(schema) if isinstance(schema, Mapping) else {}
+
+
+def template_defaults(base_job_template: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``default`` of every variable the template's schema declares one for."""
+    properties = variables_schema(base_job_template).get("properties") or {}
+    return {
+        name: spec["default"]
+        for name, spec in properties.items()
+        if isinstance(spec, Mapping) and "default" in spec
+    }
+
+
+def merge_job_variables(
+    base_job_template: Mapping[str, Any] | None, *layers: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Template defaults overlaid by each layer in turn (deployment, then run)."""
+    merged = template_defaults(base_job_template)
+    for layer in layers:
+        merged.update(layer or {})
+    return merged

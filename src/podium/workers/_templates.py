@@ -17,30 +17,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from podium.schemas.work_pools import merge_job_variables, template_defaults
+
 __all__ = ["merge_job_variables", "render_job_configuration", "template_defaults"]
 
+
 _PLACEHOLDER = re.compile(r"{{\s*([\w.\-]+)\s*}}")
-
-
-def template_defaults(base_job_template: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The ``default`` of each variable the template declares one for."""
-    variables = (base_job_template or {}).get("variables") or {}
-    properties = variables.get("properties") or {} if isinstance(variables, Mapping) else {}
-    return {
-        name: spec["default"]
-        for name, spec in properties.items()
-        if isinstance(spec, Mapping) and "default" in spec
-    }
-
-
-def merge_job_variables(
-    base_job_template: Mapping[str, Any] | None, *layers: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    """Template defaults overlaid by each layer in turn (deployment, then flow run)."""
-    merged = template_defaults(base_job_template)
-    for layer in layers:
-        merged.update(layer or {})
-    return merged
 
 
 def render_job_configuration(

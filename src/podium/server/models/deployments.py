@@ -28,6 +28,7 @@ from podium.schemas.deployments import (
 )
 from podium.schemas.sorting import DeploymentSort
 from podium.schemas.states import StateCreate, StateDetails, StateType
+from podium.schemas.work_pools import merge_job_variables
 from podium.server.database import orm
 from podium.server.errors import Conflict, Invalid, NotFound
 from podium.server.models import flow_runs, work_pools
@@ -41,7 +42,6 @@ from podium.server.models.filters import (
     work_queue_clause,
 )
 from podium.server.models.job_variables import (
-    merge_job_variables,
     merge_parameters,
     validate_job_variables,
     validate_parameters,

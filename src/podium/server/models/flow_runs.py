@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podium.schemas import actions
@@ -22,7 +22,7 @@ from podium.schemas.states import StateCreate, StateType, state_from_create
 from podium.server.database import orm
 from podium.server.errors import NotFound
 from podium.server.models import cancellation, states
-from podium.server.models._reads import read_runs
+from podium.server.models._runs import count_runs, delete_run, read_run, read_runs, update_run
 from podium.server.models.concurrency import deployment_slots
 from podium.server.models.filters import run_scope
 from podium.server.models.names import generate_run_name
@@ -100,9 +100,7 @@ def create_flow_run(
 
 
 def read_flow_run(session: Session, run_id: UUID) -> orm.FlowRun:
-    row = (session.execute(select(M).where(M.id == run_id))).unique().scalar()
-    if row is None:
-        raise NotFound.of("Flow run", run_id)
+    row: orm.FlowRun = read_run(session, M, run_id)
     return row
 
 
@@ -119,10 +117,7 @@ def read_flow_runs(session: Session, request: FlowRunReadRequest) -> list[dict[s
 
 
 def count_flow_runs(session: Session, request: CountRequest) -> int:
-    query = (
-        select(func.count()).select_from(M).where(*_scope(request, session.get_bind().dialect.name))
-    )
-    return int((session.execute(query)).scalar_one())
+    return count_runs(session, M, _scope(request, session.get_bind().dialect.name))
 
 
 def _scope(request: FlowRunReadRequest | CountRequest, dialect: str) -> list:
@@ -137,18 +132,12 @@ def _scope(request: FlowRunReadRequest | CountRequest, dialect: str) -> list:
 
 
 def update_flow_run(session: Session, run_id: UUID, update: actions.FlowRunUpdate) -> orm.FlowRun:
-    row = read_flow_run(session, run_id)
-    for field, value in update.model_dump(exclude_unset=True, mode="json").items():
-        setattr(row, field, value)
+    row: orm.FlowRun = update_run(session, M, run_id, update)
     return row
 
 
 def delete_flow_run(session: Session, run_id: UUID) -> None:
-    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        delete(M).where(M.id == run_id)
-    )
-    if result.rowcount == 0:
-        raise NotFound.of("Flow run", run_id)
+    delete_run(session, M, run_id)
 
 
 def set_flow_run_state(

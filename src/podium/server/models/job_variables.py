@@ -27,35 +27,10 @@ from typing import Any
 from jsonschema import validators
 from jsonschema.exceptions import SchemaError, ValidationError
 
+from podium.schemas.work_pools import template_defaults, variables_schema
 from podium.server.errors import Invalid
 
 _PLACEHOLDER = re.compile(r"{{\s*([\w.\-]+)\s*}}")
-
-
-def variables_schema(base_job_template: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The JSON schema of a pool's job variables (``{}`` for an empty template)."""
-    schema = (base_job_template or {}).get("variables") or {}
-    return dict(schema) if isinstance(schema, Mapping) else {}
-
-
-def template_defaults(base_job_template: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The ``default`` of every variable the template's schema declares one for."""
-    properties = variables_schema(base_job_template).get("properties") or {}
-    return {
-        name: spec["default"]
-        for name, spec in properties.items()
-        if isinstance(spec, Mapping) and "default" in spec
-    }
-
-
-def merge_job_variables(
-    base_job_template: Mapping[str, Any] | None, *layers: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    """Template defaults overlaid by each layer in turn (deployment, then run)."""
-    merged = template_defaults(base_job_template)
-    for layer in layers:
-        merged.update(layer or {})
-    return merged
 
 
 def merge_parameters(*layers: Mapping[str, Any] | None) -> dict[str, Any]:

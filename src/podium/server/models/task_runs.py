@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import CursorResult, delete, func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from podium.schemas import actions
@@ -21,7 +21,7 @@ from podium.schemas.states import State, StateCreate, StateType
 from podium.server.database import orm
 from podium.server.errors import NotFound
 from podium.server.models import states
-from podium.server.models._reads import read_runs
+from podium.server.models._runs import count_runs, delete_run, read_run, read_runs, update_run
 from podium.server.models.filters import run_scope
 
 M = orm.TaskRun
@@ -193,9 +193,7 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
 
 
 def read_task_run(session: Session, run_id: UUID) -> orm.TaskRun:
-    row = (session.execute(select(M).where(M.id == run_id))).unique().scalar()
-    if row is None:
-        raise NotFound.of("Task run", run_id)
+    row: orm.TaskRun = read_run(session, M, run_id)
     return row
 
 
@@ -212,10 +210,7 @@ def read_task_runs(session: Session, request: TaskRunReadRequest) -> list[dict[s
 
 
 def count_task_runs(session: Session, request: CountRequest) -> int:
-    query = (
-        select(func.count()).select_from(M).where(*_scope(request, session.get_bind().dialect.name))
-    )
-    return int((session.execute(query)).scalar_one())
+    return count_runs(session, M, _scope(request, session.get_bind().dialect.name))
 
 
 def _scope(request: TaskRunReadRequest | CountRequest, dialect: str) -> list:
@@ -230,18 +225,12 @@ def _scope(request: TaskRunReadRequest | CountRequest, dialect: str) -> list:
 
 
 def update_task_run(session: Session, run_id: UUID, update: actions.TaskRunUpdate) -> orm.TaskRun:
-    row = read_task_run(session, run_id)
-    for field, value in update.model_dump(exclude_unset=True, mode="json").items():
-        setattr(row, field, value)
+    row: orm.TaskRun = update_run(session, M, run_id, update)
     return row
 
 
 def delete_task_run(session: Session, run_id: UUID) -> None:
-    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        delete(M).where(M.id == run_id)
-    )
-    if result.rowcount == 0:
-        raise NotFound.of("Task run", run_id)
+    delete_run(session, M, run_id)
 
 
 def set_task_run_state(
