@@ -134,14 +134,19 @@ class State(PodiumModel):
         )
 
 
-def state_from_create(proposal: StateCreate, now: dt.datetime | None = None) -> State:
-    """The state a validated proposal describes (no second validation: it is on a hot path)."""
+def state_from_create(
+    proposal: StateCreate, now: dt.datetime | None = None, details: StateDetails | None = None
+) -> State:
+    """The state a validated proposal describes (no second validation: it is on a hot path).
+
+    ``details`` replaces the proposal's state details when given.
+    """
     return State.model_construct(
         id=uuid4(),
         type=proposal.type,
         name=proposal.resolved_name(),
         timestamp=proposal.timestamp or now or now_utc(),
         message=proposal.message,
-        state_details=proposal.state_details,
+        state_details=details if details is not None else proposal.state_details,
         data=proposal.data,
     )

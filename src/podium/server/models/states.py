@@ -25,7 +25,7 @@ from podium.schemas.responses import (
 from podium.schemas.states import State, StateCreate, state_from_create
 from podium.server.database import orm
 from podium.server.orchestration import RunTimes, Transition, Verdict, account, judge
-from podium.server.orchestration.policy import RunKind, with_details
+from podium.server.orchestration.policy import RunKind
 
 RunRow = orm.FlowRun | orm.TaskRun
 
@@ -61,6 +61,9 @@ def _facts(kind: RunKind, row: Any) -> tuple[int, float, bool]:
     return int(retries), float(delay), from_deployment
 
 
+_ACCEPTED = StateAcceptDetails()
+
+
 class Decided:
     """What an accepted transition writes: a state row and the run's new columns."""
 
@@ -91,7 +94,10 @@ def decide(
     ``row`` is anything with the run's columns as attributes: an ORM row, or
     the plain values of a run being created in the same batch.
     """
-    proposed = state_from_create(proposal, now)
+    # The run's id goes into the details before judging: rules that replace
+    # the proposal copy its details, so whatever is accepted carries it.
+    details = proposal.state_details.model_copy(update={f"{kind}_id": row.id})
+    proposed = state_from_create(proposal, now, details)
     retries, retry_delay, from_deployment = _facts(kind, row)
     verdict = judge(
         Transition(
@@ -108,9 +114,8 @@ def decide(
     )
     if not verdict.accepted:
         return Decided(_result(verdict))
-    assert verdict.state is not None
-    ids = {"flow_run_id": row.id} if kind == "flow_run" else {"task_run_id": row.id}
-    accepted = with_details(verdict.state, **ids)
+    accepted = verdict.state
+    assert accepted is not None
     times = account(
         RunTimes(
             run_count=row.run_count,
@@ -148,7 +153,7 @@ def decide(
     }
     # Built without re-validation: every part was validated on the way in.
     result = OrchestrationResult.model_construct(
-        state=accepted, status=SetStateStatus.ACCEPT, details=StateAcceptDetails.model_construct()
+        state=accepted, status=SetStateStatus.ACCEPT, details=_ACCEPTED
     )
     return Decided(result, state_values, run_values)
 

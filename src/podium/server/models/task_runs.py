@@ -184,10 +184,12 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
         current[proposal.task_run_id] = decided.result.state
         results.append(decided.result)
 
+    # Core inserts (one executemany each): the ORM's bulk path adds per-row
+    # bookkeeping that a batch of thousands of plain rows does not need.
     if new:
-        session.execute(insert(M), list(new.values()))
+        session.execute(insert(M.__table__), list(new.values()))
     if state_rows:
-        session.execute(insert(orm.TaskRunState), state_rows)
+        session.execute(insert(orm.TaskRunState.__table__), state_rows)
     session.flush()
     return TaskRunBatchResult(created=len(new), results=results)
 

@@ -23,7 +23,7 @@ from typing import Literal
 
 from podium.schemas.deployments import ConcurrencyLimitStrategy
 from podium.schemas.responses import SetStateStatus
-from podium.schemas.states import TERMINAL_STATES, State, StateDetails, StateType
+from podium.schemas.states import TERMINAL_STATES, State, StateType
 
 RunKind = Literal["flow_run", "task_run"]
 
@@ -345,16 +345,3 @@ def account(before: RunTimes, initial: State | None, accepted: State, now: dt.da
     if expected is None:
         expected = accepted.timestamp
     return RunTimes(run_count, start_time, end_time, total, expected, next_scheduled)
-
-
-def with_details(state: State, *, flow_run_id: object = None, task_run_id: object = None) -> State:
-    """The state with the run's id recorded in its details."""
-    update: dict[str, object] = {}
-    if flow_run_id is not None:
-        update["flow_run_id"] = flow_run_id
-    if task_run_id is not None:
-        update["task_run_id"] = task_run_id
-    if not update:
-        return state
-    details: StateDetails = state.state_details.model_copy(update=update)
-    return state.model_copy(update={"state_details": details})
