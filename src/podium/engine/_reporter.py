@@ -22,7 +22,6 @@ from uuid import UUID
 from podium.engine._api import api_target, engine_client
 from podium.engine._background import BackgroundSender, sender_for_this_process
 from podium.schemas.actions import TaskRunBatch, TaskRunCreate, TaskRunStateProposal
-from podium.schemas.responses import SetStateStatus
 from podium.schemas.states import StateCreate
 
 __all__ = ["CollectingReporter", "TaskRunReporter", "get_reporter", "install_collector"]
@@ -68,9 +67,9 @@ class TaskRunReporter:
         proposals = [item for item in items if isinstance(item, TaskRunStateProposal)]
         batch = TaskRunBatch.model_construct(task_runs=creations, states=proposals)
         result = engine_client(self.target).report_task_runs(batch)
-        refused = [r for r in result.results if r.status != SetStateStatus.ACCEPT]
+        refused = result.refused
         if refused:
-            reasons = {getattr(r.details, "reason", None) for r in refused}
+            reasons = {r.reason for r in refused}
             logger.warning(
                 "The API refused %d task-run state proposal(s): %s",
                 len(refused),

@@ -68,9 +68,27 @@ class OrchestrationResult(PodiumModel):
     details: StateResponseDetails = Field(discriminator="type")
 
 
+class TaskRunBatchRefusal(PodiumModel):
+    """A state proposal of a batch that the policy did not accept."""
+
+    index: int = Field(description="Position of the proposal in the batch's ``states``.")
+    task_run_id: UUID
+    status: SetStateStatus
+    reason: str | None = None
+    state: State | None = Field(default=None, description="The run's state, unchanged.")
+
+
 class TaskRunBatchResult(PodiumModel):
+    """The answer to a batch: counts, and only the proposals that were refused.
+
+    Accepted proposals are not echoed back: a reporter sending thousands of
+    records needs to know what failed, and echoing every accepted state
+    would cost more than writing it.
+    """
+
     created: int = 0
-    results: list[OrchestrationResult] = Field(default_factory=list)
+    accepted: int = 0
+    refused: list[TaskRunBatchRefusal] = Field(default_factory=list)
 
 
 class _Page(ActionModel):

@@ -279,13 +279,7 @@ async def test_batch_creates_runs_then_applies_proposals_in_order(
     assert answer.status_code == 200, answer.text
     result = answer.json()
     assert result["created"] == 2
-    assert [r["status"] for r in result["results"]] == ["ACCEPT"] * 4
-    assert [r["state"]["type"] for r in result["results"]] == [
-        "RUNNING",
-        "RUNNING",
-        "COMPLETED",
-        "FAILED",
-    ]
+    assert (result["accepted"], result["refused"]) == (4, [])
     one = (await api.get(f"/task_runs/{first['id']}")).json()
     two = (await api.get(f"/task_runs/{second['id']}")).json()
     assert (one["state_type"], one["run_count"]) == ("COMPLETED", 1)
@@ -310,7 +304,9 @@ async def test_batch_sent_twice_creates_nothing_new(api: httpx.AsyncClient, flow
     assert first.json()["created"] == 5
     assert again.status_code == 200
     assert again.json()["created"] == 0
-    assert {r["status"] for r in again.json()["results"]} == {"REJECT"}
+    assert again.json()["accepted"] == 0
+    assert [r["status"] for r in again.json()["refused"]] == ["REJECT"] * 5
+    assert [r["index"] for r in again.json()["refused"]] == list(range(5))
     assert (await api.post("/task_runs/count")).json() == 5
     for run in runs:
         assert [s["type"] for s in await history(api, run["id"])] == ["PENDING", "COMPLETED"]
@@ -321,7 +317,7 @@ async def test_batch_creation_with_an_initial_state(api: httpx.AsyncClient) -> N
 
     answer = await api.post("/task_runs/batch", json={"task_runs": [run]})
 
-    assert answer.json() == {"created": 1, "results": []}
+    assert answer.json() == {"created": 1, "accepted": 0, "refused": []}
     stored = (await api.get(f"/task_runs/{run['id']}")).json()
     assert (stored["state_type"], stored["run_count"]) == ("RUNNING", 1)
 
@@ -338,8 +334,11 @@ async def test_batch_proposals_for_existing_runs(api: httpx.AsyncClient) -> None
 
     answer = await api.post("/task_runs/batch", json=batch)
 
-    assert [r["status"] for r in answer.json()["results"]] == ["ACCEPT", "ABORT", "ACCEPT"]
-    assert "already RUNNING" in answer.json()["results"][1]["details"]["reason"]
+    assert answer.json()["accepted"] == 2
+    [refusal] = answer.json()["refused"]
+    assert (refusal["index"], refusal["status"]) == (1, "ABORT")
+    assert "already RUNNING" in refusal["reason"]
+    assert refusal["state"]["type"] == "RUNNING"
     assert (await api.get(f"/task_runs/{existing['id']}")).json()["state_type"] == "PENDING"
 
 
@@ -379,4 +378,4 @@ async def test_empty_batch_is_accepted(api: httpx.AsyncClient) -> None:
     answer = await api.post("/task_runs/batch", json={})
 
     assert answer.status_code == 200
-    assert answer.json() == {"created": 0, "results": []}
+    assert answer.json() == {"created": 0, "accepted": 0, "refused": []}

@@ -30,6 +30,8 @@ from podium.settings import Settings
 AUTO_SCHEDULED_TAG = "auto-scheduled"
 _SCHEDULE = TypeAdapter(SCHEDULE_TYPES)
 _CHUNK = 100
+_FLOW_RUN = orm.FlowRun.__table__
+_FLOW_RUN_STATE = orm.FlowRunState.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,15 +171,17 @@ def _insert(
             "state_details": _details(run_id, when),
             "data": None,
         }
+    # One cached statement run with many parameter sets (SQLAlchemy batches
+    # them into multi-row INSERTs), on the tables rather than the ORM classes:
+    # compiling a fresh multi-row VALUES per call dominated the pass.
     statement = (
-        upsert(session, orm.FlowRun)
-        .values(rows)
+        upsert(session, _FLOW_RUN)
         .on_conflict_do_nothing(index_elements=["flow_id", "idempotency_key"])
-        .returning(orm.FlowRun.id)
+        .returning(_FLOW_RUN.c.id)
     )
-    inserted = list(session.execute(statement).scalars())
+    inserted = list(session.execute(statement, rows).scalars())
     if inserted:
-        session.execute(insert(orm.FlowRunState), [states[run_id] for run_id in inserted])
+        session.execute(insert(_FLOW_RUN_STATE), [states[run_id] for run_id in inserted])
     return len(inserted)
 
 

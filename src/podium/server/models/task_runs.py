@@ -13,6 +13,8 @@ from podium.schemas import actions
 from podium.schemas.responses import (
     CountRequest,
     OrchestrationResult,
+    SetStateStatus,
+    TaskRunBatchRefusal,
     TaskRunBatchResult,
     TaskRunReadRequest,
 )
@@ -169,8 +171,9 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
             if proposal.task_run_id not in new and proposal.task_run_id not in existing:
                 raise NotFound.of("Task run", proposal.task_run_id, field="task_run_id")
 
-    results: list[OrchestrationResult] = []
-    for proposal in batch.states:
+    accepted = 0
+    refused: list[TaskRunBatchRefusal] = []
+    for index, proposal in enumerate(batch.states):
         target: Any = new.get(proposal.task_run_id) or existing[proposal.task_run_id]
         decided = states.decide(
             "task_run",
@@ -181,8 +184,20 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
             now=later(),
         )
         apply(target, decided)
-        current[proposal.task_run_id] = decided.result.state
-        results.append(decided.result)
+        result = decided.result
+        current[proposal.task_run_id] = result.state
+        if result.status == SetStateStatus.ACCEPT:
+            accepted += 1
+        else:
+            refused.append(
+                TaskRunBatchRefusal(
+                    index=index,
+                    task_run_id=proposal.task_run_id,
+                    status=result.status,
+                    reason=getattr(result.details, "reason", None),
+                    state=result.state,
+                )
+            )
 
     # Core inserts (one executemany each): the ORM's bulk path adds per-row
     # bookkeeping that a batch of thousands of plain rows does not need.
@@ -191,7 +206,7 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
     if state_rows:
         session.execute(insert(orm.TaskRunState.__table__), state_rows)
     session.flush()
-    return TaskRunBatchResult(created=len(new), results=results)
+    return TaskRunBatchResult(created=len(new), accepted=accepted, refused=refused)
 
 
 def read_task_run(session: Session, run_id: UUID) -> orm.TaskRun:

@@ -44,6 +44,15 @@ class DeploymentSlots:
 
 
 @dataclass(frozen=True, slots=True)
+class WorkSlots:
+    """A work pool's or work queue's name, concurrency limit and runs holding a slot."""
+
+    name: str
+    limit: int
+    busy: int
+
+
+@dataclass(frozen=True, slots=True)
 class Transition:
     """A proposed state change and the facts about the run the rules may use."""
 
@@ -56,6 +65,8 @@ class Transition:
     retry_delay: float = 0.0
     from_deployment: bool = False
     deployment_slots: DeploymentSlots | None = None
+    pool_slots: WorkSlots | None = None
+    queue_slots: WorkSlots | None = None
 
     @property
     def initial_type(self) -> StateType | None:
@@ -195,6 +206,28 @@ def secure_deployment_slot(t: Transition) -> Verdict | State | None:
     )
 
 
+def secure_pool_and_queue_slots(t: Transition) -> Verdict | None:
+    """A run may be claimed (Pending) only while its work queue and work pool have a free slot.
+
+    At either limit the claim is refused and the run stays Scheduled, so a later
+    poll hands it out again once a slot frees; the reason names the queue or
+    pool and its limit. The counts are prefetched into ``t.queue_slots`` and
+    ``t.pool_slots`` (``None``: no limit, or a run outside any pool).
+    """
+    if t.kind != "flow_run" or t.proposed.type != StateType.PENDING:
+        return None
+    if t.initial_type not in (None, StateType.SCHEDULED):
+        return None
+    for what, slots in (("work queue", t.queue_slots), ("work pool", t.pool_slots)):
+        if slots is not None and slots.busy >= slots.limit:
+            return _reject(
+                t,
+                f"The {what} '{slots.name}' is at its concurrency limit ({slots.limit}); "
+                "the run stays Scheduled until a slot frees.",
+            )
+    return None
+
+
 def single_running(t: Transition) -> Verdict | None:
     """A Running run cannot start again, except a task retrying in place (Retrying)."""
     if t.initial_type != StateType.RUNNING or t.proposed.type != StateType.RUNNING:
@@ -278,6 +311,7 @@ def copy_scheduled_time(t: Transition) -> State | None:
 RULES: Sequence[Rule] = (
     prevent_duplicate_pending,
     secure_deployment_slot,
+    secure_pool_and_queue_slots,
     leave_terminal_states_only_to_rerun,
     no_running_after_cancelling,
     cancelling_runs_end_cancelled,
@@ -287,6 +321,10 @@ RULES: Sequence[Rule] = (
     wait_for_scheduled_time,
     copy_scheduled_time,
 )
+
+
+CLAIM_RULES: Sequence[Rule] = (secure_deployment_slot, secure_pool_and_queue_slots)
+"""The rules that need slot counts, judged when a run is claimed (see ``models.flow_runs``)."""
 
 
 def judge(t: Transition, *, force: bool = False, rules: Sequence[Rule] = RULES) -> Verdict:
