@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 from uuid import UUID, uuid4
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from podium.schemas import actions
@@ -27,6 +27,8 @@ from podium.server.models._runs import count_runs, delete_run, read_run, read_ru
 from podium.server.models.filters import run_scope
 
 M = orm.TaskRun
+TASK_RUN_TABLE = cast(Table, orm.TaskRun.__table__)
+TASK_RUN_STATE_TABLE = cast(Table, orm.TaskRunState.__table__)
 _SORTS: dict[Any, tuple[Any, ...]] = {
     TaskRunSort.ID_DESC: (M.id.desc(),),
     TaskRunSort.CREATED_DESC: (M.created.desc(),),
@@ -202,9 +204,9 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
     # Core inserts (one executemany each): the ORM's bulk path adds per-row
     # bookkeeping that a batch of thousands of plain rows does not need.
     if new:
-        session.execute(insert(M.__table__), list(new.values()))
+        session.execute(insert(TASK_RUN_TABLE), list(new.values()))
     if state_rows:
-        session.execute(insert(orm.TaskRunState.__table__), state_rows)
+        session.execute(insert(TASK_RUN_STATE_TABLE), state_rows)
     session.flush()
     return TaskRunBatchResult(created=len(new), accepted=accepted, refused=refused)
 
