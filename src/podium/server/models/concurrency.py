@@ -109,9 +109,7 @@ def _locked_limit(
 ) -> int | None:
     """The row's concurrency limit, read with the row locked (its latest committed value)."""
     limit: int | None = session.execute(
-        select(table.concurrency_limit)
-        .where(table.id == row_id)
-        .with_for_update(key_share=True)
+        select(table.concurrency_limit).where(table.id == row_id).with_for_update(key_share=True)
     ).scalar()
     return limit
 

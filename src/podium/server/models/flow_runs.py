@@ -23,10 +23,10 @@ from podium.server.database import orm
 from podium.server.errors import NotFound
 from podium.server.models import cancellation, states
 from podium.server.models._runs import count_runs, delete_run, read_run, read_runs, update_run
-from podium.server.models.concurrency import deployment_slots
+from podium.server.models.concurrency import deployment_slots, work_slots
 from podium.server.models.filters import run_scope
 from podium.server.models.names import generate_run_name
-from podium.server.orchestration.policy import Transition, Verdict, secure_deployment_slot
+from podium.server.orchestration.policy import CLAIM_RULES, Transition, judge
 
 M = orm.FlowRun
 _SORTS: dict[Any, tuple[Any, ...]] = {
@@ -156,8 +156,9 @@ def set_flow_run_state(
     assert isinstance(row, orm.FlowRun)
     now = now or dt.datetime.now(dt.UTC)
     initial = states.state_of(row)
-    if state.type == StateType.PENDING and row.deployment_id is not None and not force:
-        claim = _claim_deployment_slot(session, row, initial, state, now)
+    claimed_with_limits = row.deployment_id is not None or row.work_queue_id is not None
+    if state.type == StateType.PENDING and claimed_with_limits and not force:
+        claim = _claim_slots(session, row, initial, state, now)
         if isinstance(claim, OrchestrationResult):
             return claim
         state = claim
@@ -169,33 +170,41 @@ def set_flow_run_state(
     return result
 
 
-def _claim_deployment_slot(
+def _claim_slots(
     session: Session, row: orm.FlowRun, initial: Any, state: StateCreate, now: dt.datetime
 ) -> StateCreate | OrchestrationResult:
-    """Judge a claim (Pending) against the deployment's concurrency limit.
+    """Judge a claim (Pending) against the concurrency limits of the run's work pool,
+    work queue and deployment.
 
-    The slot counts are prefetched here; the decision is the pure rule
-    :func:`~podium.server.orchestration.policy.secure_deployment_slot`.
+    The slot counts are prefetched here, with the rows locked in the order
+    pool, queue, deployment (see ``models.concurrency``); the decision is the
+    pure rules :data:`~podium.server.orchestration.policy.CLAIM_RULES`.
     """
-    assert row.deployment_id is not None
-    slots = deployment_slots(session, row.deployment_id, lock=True)
-    if slots is None:
+    pool = queue = deployment = None
+    if row.work_queue_id is not None:
+        pool, queue = work_slots(session, row.work_queue_id, lock=True)
+    if row.deployment_id is not None:
+        deployment = deployment_slots(session, row.deployment_id, lock=True)
+    if pool is None and queue is None and deployment is None:
         return state
     transition = Transition(
         kind="flow_run",
         initial=initial,
         proposed=state_from_create(state, now),
         now=now,
-        deployment_slots=slots,
+        deployment_slots=deployment,
+        pool_slots=pool,
+        queue_slots=queue,
     )
-    outcome = secure_deployment_slot(transition)
-    if isinstance(outcome, Verdict):
+    verdict = judge(transition, rules=CLAIM_RULES)
+    if not verdict.accepted:
         return OrchestrationResult(
-            state=outcome.state,
-            status=outcome.status,
-            details=StateRejectDetails(reason=outcome.reason),
+            state=verdict.state,
+            status=verdict.status,
+            details=StateRejectDetails(reason=verdict.reason),
         )
-    if outcome is None:
+    outcome = verdict.state
+    if outcome is None or outcome is transition.proposed:
         return state
     return StateCreate(
         type=outcome.type,
