@@ -7,9 +7,12 @@ Two figures:
   (``<cli> worker start --pool bench``), each server started fresh with its
   defaults. The run's flow does nothing; each sample waits for the run to end
   and one more idle second before the next.
-* **scheduler pass** (Podium only): one pass of the scheduler service over
-  1,000 deployments with an hourly interval schedule, cold (no runs yet: it
-  creates them) and warm (all there: it checks).
+* **scheduler pass**: one pass of each framework's own scheduler service
+  function over 1,000 deployments with one hourly interval schedule each, on a
+  fresh SQLite home per framework, both set to keep the same number of runs
+  ahead per schedule (100 by default): cold (no runs yet: it creates them) and
+  warm (all there: nothing to create). Podium runs in this process; Prefect in
+  its own virtualenv's interpreter, from ``PREFECT_SCHEDULER_SCRIPT``.
 
 Run: ``.venv/bin/python bench/deployments.py [--samples N] [--only podium]``
 (Prefect from ``$PREFECT_VENV``, default ``$HOME/.cache/podium-bench/prefect-venv``;
@@ -22,6 +25,9 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -32,7 +38,7 @@ from typing import Any
 
 import httpx
 from api_server import ServerProcess, clean_env, free_port, make_server, wait_healthy
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, select, update
 
 from podium.server.app import create_app
 from podium.server.database import orm
@@ -154,10 +160,65 @@ def _one_pickup(http: httpx.Client, deployment_id: str, timeout: float) -> float
     return running_at - started
 
 
-def bench_scheduler(count: int) -> dict[str, Any]:
-    """One scheduler pass over ``count`` hourly deployments, in this process (Podium)."""
-    home = Path(tempfile.mkdtemp(prefix="bench-scheduler-"))
-    settings = Settings(home=home, services_enabled=False)
+# How far ahead both schedulers create runs: N runs per schedule, within
+# MAX_DAYS days (N <= MAX_DAYS * 86400 / interval, so N is what decides).
+MAX_DAYS = 100
+
+
+def podium_scheduler_settings(home: Path, runs: int) -> Settings:
+    """Podium's defaults, with the horizon written out: ``runs`` per schedule."""
+    return Settings(
+        home=home,
+        services_enabled=False,
+        scheduler_max_runs=runs,
+        scheduler_min_runs=min(3, runs),
+        scheduler_max_scheduled_time=float(MAX_DAYS),
+    )
+
+
+def prefect_scheduler_env(home: Path, runs: int) -> dict[str, str]:
+    """Prefect's scheduler settings giving ``runs`` per schedule.
+
+    Prefect stops generating a schedule's dates as soon as it has both
+    MIN_RUNS runs and runs reaching MIN_SCHEDULED_TIME ahead (defaults 3 and
+    one hour, so 3 runs of an hourly schedule), and never goes past MAX_RUNS
+    (100) or MAX_SCHEDULED_TIME (100 days). MIN_RUNS = MAX_RUNS = ``runs``
+    makes it create exactly ``runs``, as Podium does; MIN_SCHEDULED_TIME keeps
+    its default, so the warm pass selects no deployment (each has ``runs``
+    runs reaching more than an hour ahead).
+    """
+    env = clean_env()
+    env.update(
+        PREFECT_HOME=str(home),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_SERVICES_SCHEDULER_MIN_RUNS=str(runs),
+        PREFECT_SERVER_SERVICES_SCHEDULER_MAX_RUNS=str(runs),
+        PREFECT_SERVER_SERVICES_SCHEDULER_MIN_SCHEDULED_TIME="PT1H",
+        PREFECT_SERVER_SERVICES_SCHEDULER_MAX_SCHEDULED_TIME=f"P{MAX_DAYS}D",
+        PREFECT_LOGGING_LEVEL="WARNING",
+    )
+    return env
+
+
+def _pass_figures(
+    count: int, cold: float, created: int, warm: float, again: int, per_deployment: list[int]
+) -> dict[str, Any]:
+    return {
+        "deployments": count,
+        "cold_seconds": cold,
+        "runs_created": created,
+        "runs_per_second": created / cold if cold > 0 else None,
+        "runs_per_deployment_min": min(per_deployment, default=0),
+        "runs_per_deployment_max": max(per_deployment, default=0),
+        "warm_seconds": warm,
+        "warm_created": again,
+    }
+
+
+def bench_scheduler(count: int, runs: int = 100, interval: float = 3600.0) -> dict[str, Any]:
+    """One scheduler pass over ``count`` interval deployments, in this process (Podium)."""
+    home = Path(tempfile.mkdtemp(prefix="bench-scheduler-podium-"))
+    settings = podium_scheduler_settings(home, runs)
 
     async def run() -> dict[str, Any]:
         app = create_app(settings)
@@ -165,7 +226,7 @@ def bench_scheduler(count: int) -> dict[str, Any]:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://b/api") as http:
                 flow_id = (await http.post("/flows/", json={"name": "f"})).json()["id"]
-                schedule = {"schedule": {"interval": 3600}}
+                schedule = {"schedule": {"interval": interval}}
                 for i in range(count):
                     body = {"name": f"d{i}", "flow_id": flow_id, "paused": True}
                     body["schedules"] = [schedule]
@@ -184,15 +245,177 @@ def bench_scheduler(count: int) -> dict[str, Any]:
             started = time.perf_counter()
             again = await scheduler.run_once()
             warm = time.perf_counter() - started
-            return {
-                "deployments": count,
-                "cold_seconds": cold,
-                "runs_created": created,
-                "warm_seconds": warm,
-                "warm_created": again,
-            }
 
-    return asyncio.run(run())
+            def _per_deployment(session: Any) -> list[int]:
+                query = (
+                    select(func.count())
+                    .select_from(orm.FlowRun)
+                    .group_by(orm.FlowRun.deployment_id)
+                )
+                return list(session.execute(query).scalars())
+
+            per_deployment = await db.read(_per_deployment)
+            return _pass_figures(count, cold, created, warm, again, per_deployment)
+
+    try:
+        return asyncio.run(run())
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+# Run by Prefect's interpreter: argv = deployments, interval seconds; prints
+# one JSON line. Deployments are created through Prefect's server models on
+# its own database session (no server process, no services running), then
+# its scheduler service function runs twice, timed alone.
+PREFECT_SCHEDULER_SCRIPT = r"""
+import asyncio
+import datetime
+import json
+import sys
+import time
+
+import sqlalchemy as sa
+from prefect.server import models, schemas
+from prefect.server.database import provide_database_interface
+from prefect.server.services.scheduler import schedule_deployments
+
+
+async def main(count, interval):
+    db = provide_database_interface()
+    await db.create_db()
+    every = datetime.timedelta(seconds=interval)
+    async with db.session_context(begin_transaction=True) as session:
+        flow = await models.flows.create_flow(session=session, flow=schemas.core.Flow(name="f"))
+        for i in range(count):
+            schedule = schemas.core.DeploymentSchedule(
+                schedule=schemas.schedules.IntervalSchedule(interval=every)
+            )
+            deployment = schemas.core.Deployment(
+                name=f"d{i}", flow_id=flow.id, paused=False, schedules=[schedule]
+            )
+            await models.deployments.create_deployment(session=session, deployment=deployment)
+    async with db.session_context(begin_transaction=True) as session:
+        await session.execute(sa.delete(db.FlowRun))
+
+    async def per_deployment():
+        async with db.session_context() as session:
+            query = sa.select(sa.func.count()).select_from(db.FlowRun).group_by(
+                db.FlowRun.deployment_id
+            )
+            return list((await session.execute(query)).scalars())
+
+    started = time.perf_counter()
+    await schedule_deployments()
+    cold = time.perf_counter() - started
+    after_cold = await per_deployment()
+    started = time.perf_counter()
+    await schedule_deployments()
+    warm = time.perf_counter() - started
+    after_warm = await per_deployment()
+    print(json.dumps({
+        "cold_seconds": cold,
+        "runs_created": sum(after_cold),
+        "warm_seconds": warm,
+        "warm_created": sum(after_warm) - sum(after_cold),
+        "per_deployment": after_cold,
+    }))
+
+
+asyncio.run(main(int(sys.argv[1]), float(sys.argv[2])))
+"""
+
+
+def bench_scheduler_prefect(
+    count: int, runs: int, interval: float, prefect_venv: Path, timeout: float
+) -> dict[str, Any]:
+    """The same pass with Prefect, in its own interpreter and a fresh home."""
+    home = Path(tempfile.mkdtemp(prefix="bench-scheduler-prefect-"))
+    script = home / "prefect_scheduler_pass.py"
+    script.write_text(PREFECT_SCHEDULER_SCRIPT)
+    argv = [str(prefect_venv / "bin" / "python"), str(script), str(count), str(interval)]
+    proc = subprocess.Popen(
+        argv,
+        env=prefect_scheduler_env(home, runs),
+        cwd=home,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError(f"prefect scheduler pass exceeded {timeout}s") from exc
+    finally:
+        _stop_group(proc)
+        shutil.rmtree(home, ignore_errors=True)
+    if proc.returncode != 0:
+        tail = err.decode(errors="replace")[-3000:]
+        raise RuntimeError(f"prefect scheduler script failed ({proc.returncode}):\n{tail}")
+    data = json.loads(out.decode().strip().splitlines()[-1])
+    return _pass_figures(
+        count,
+        data["cold_seconds"],
+        data["runs_created"],
+        data["warm_seconds"],
+        data["warm_created"],
+        data["per_deployment"],
+    )
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL, the process group this benchmark started."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5.0)
+
+
+TARGET_RATIO = 1 / 3
+
+
+def print_scheduler(results: dict[str, Any], runs: int, interval: float) -> dict[str, Any] | None:
+    """Print the scheduler table; the ratio figures when both sides ran."""
+    sides: list[tuple[str, dict[str, Any]]] = []
+    for name in ("podium", "prefect"):
+        figures = results.get(f"scheduler_{name}")
+        if figures and "error" not in figures:
+            sides.append((name, figures))
+    if not sides:
+        return None
+    count = sides[0][1]["deployments"]
+    print(
+        f"\nscheduler pass: {count} deployments x 1 interval schedule ({interval:g} s), "
+        f"{runs} runs per schedule"
+    )
+    print(
+        f"{'':8} {'cold s':>8} {'runs':>8} {'runs/s':>9} {'per dep':>9} "
+        f"{'warm s':>8} {'warm runs':>9}"
+    )
+    for name, r in sides:
+        per = f"{r['runs_per_deployment_min']}-{r['runs_per_deployment_max']}"
+        print(
+            f"{name:8} {r['cold_seconds']:8.2f} {r['runs_created']:8d} "
+            f"{r['runs_per_second'] or 0:9.0f} {per:>9} {r['warm_seconds']:8.3f} "
+            f"{r['warm_created']:9d}"
+        )
+    if len(sides) == 2:
+        podium, prefect = sides[0][1], sides[1][1]
+        ratio = podium["cold_seconds"] / prefect["cold_seconds"]
+        ok = ratio <= TARGET_RATIO and podium["runs_created"] == prefect["runs_created"]
+        figures = {
+            "cold_podium_over_prefect": ratio,
+            "warm_podium_over_prefect": podium["warm_seconds"] / prefect["warm_seconds"],
+            "target": TARGET_RATIO,
+            "met": ok,
+        }
+        print(
+            f"cold pass time Podium/Prefect: {ratio:.3f} (target <= {TARGET_RATIO:.3f}): "
+            f"{'met' if ok else 'NOT met'}"
+            + ("" if podium["runs_created"] == prefect["runs_created"] else " (run counts differ)")
+        )
+        return figures
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,6 +423,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=10)
     parser.add_argument("--run-timeout", type=float, default=120.0)
     parser.add_argument("--deployments", type=int, default=1000)
+    parser.add_argument("--runs-per-deployment", type=int, default=100)
+    parser.add_argument("--interval", type=float, default=3600.0)
+    parser.add_argument("--scheduler-timeout", type=float, default=900.0)
+    parser.add_argument("--skip-pickup", action="store_true")
+    parser.add_argument("--skip-scheduler", action="store_true")
     parser.add_argument("--only", choices=["podium", "prefect"])
     parser.add_argument("--prefect-venv", default=str(DEFAULT_PREFECT_VENV))
     parser.add_argument("--podium-bin", default=str(ROOT / ".venv" / "bin" / "podium"))
@@ -208,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[str, Any] = {}
     for name in ("podium", "prefect"):
-        if args.only and args.only != name:
+        if (args.only and args.only != name) or args.skip_pickup:
             continue
         with contextlib.suppress(KeyboardInterrupt):
             results[f"pickup_{name}"] = bench_pickup(name, args)
@@ -217,18 +445,34 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name:8} pickup: median {r['median']:.3f}s  p90 {r['p90']:.3f}s  "
                 f"max {r['max']:.3f}s"
             )
-    if args.only != "prefect":
-        results["scheduler_podium"] = s = bench_scheduler(args.deployments)
-        print(
-            f"podium   scheduler pass over {s['deployments']} deployments: cold "
-            f"{s['cold_seconds']:.2f}s ({s['runs_created']} runs), warm {s['warm_seconds']:.3f}s"
-        )
+    failed = False
+    if not args.skip_scheduler:
+        n, runs, every = args.deployments, args.runs_per_deployment, args.interval
+        for name in ("podium", "prefect"):
+            if args.only and args.only != name:
+                continue
+            try:
+                if name == "podium":
+                    results["scheduler_podium"] = bench_scheduler(n, runs, every)
+                else:
+                    venv = Path(args.prefect_venv)
+                    timeout = args.scheduler_timeout
+                    results["scheduler_prefect"] = bench_scheduler_prefect(
+                        n, runs, every, venv, timeout
+                    )
+            except RuntimeError as exc:
+                failed = True
+                results[f"scheduler_{name}"] = {"error": str(exc)}
+                print(f"{name} scheduler pass failed: {exc}", file=sys.stderr)
+        ratio = print_scheduler(results, runs, every)
+        if ratio is not None:
+            results["scheduler_ratio"] = ratio
     if "pickup_podium" in results and "pickup_prefect" in results:
         ratio = results["pickup_prefect"]["median"] / results["pickup_podium"]["median"]
         print(f"pickup median: Podium is {ratio:.1f}x faster than Prefect")
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(results, indent=2))
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from uuid import UUID, uuid4
 
 from pydantic import TypeAdapter
-from sqlalchemy import CursorResult, delete, insert, select
+from sqlalchemy import CursorResult, Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from podium.schedules import SCHEDULE_TYPES
@@ -30,8 +30,8 @@ from podium.settings import Settings
 AUTO_SCHEDULED_TAG = "auto-scheduled"
 _SCHEDULE = TypeAdapter(SCHEDULE_TYPES)
 _CHUNK = 100
-_FLOW_RUN = orm.FlowRun.__table__
-_FLOW_RUN_STATE = orm.FlowRunState.__table__
+_FLOW_RUN = cast(Table, orm.FlowRun.__table__)
+_FLOW_RUN_STATE = cast(Table, orm.FlowRunState.__table__)
 
 
 @dataclass(frozen=True, slots=True)
