@@ -72,9 +72,7 @@ def run_flow_sync(
     ``steps`` runs an existing flow run instead of creating one (see ``podium.runner``).
     """
     setup_logging()
-    steps = steps or FlowRunSteps(
-        flow, parameters, FlowRunContext.get(), frame, engine_client()
-    )
+    steps = steps or FlowRunSteps(flow, parameters, FlowRunContext.get(), frame, engine_client())
     with _sigterm_as_exception(steps.parent is None):
         state = steps.begin()
         while state is None:
@@ -110,9 +108,7 @@ async def run_flow_async(
     ``steps`` runs an existing flow run instead of creating one (see ``podium.runner``).
     """
     setup_logging()
-    steps = steps or FlowRunSteps(
-        flow, parameters, FlowRunContext.get(), frame, engine_client()
-    )
+    steps = steps or FlowRunSteps(flow, parameters, FlowRunContext.get(), frame, engine_client())
     state: State[Any] | None = await asyncio.to_thread(steps.begin)
     while state is None:
         with steps.attempt() as (ctx, runner):
