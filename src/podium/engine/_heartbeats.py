@@ -46,6 +46,7 @@ class _Beats:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._signalled: set[UUID] = set()
+        self._interval = float("inf")
 
     def add(self, flow_run_id: UUID, client: Any, top_level: bool) -> None:
         with self._lock:
@@ -55,6 +56,10 @@ class _Beats:
                     target=self._loop, name="podium-heartbeats", daemon=True
                 )
                 self._thread.start()
+            elif heartbeat_interval() < self._interval:
+                # The settings changed under a sleeping thread (a shorter timeout):
+                # wake it so that it waits the new interval, not the old one.
+                self._wake.set()
 
     def remove(self, flow_run_id: UUID) -> None:
         with self._lock:
@@ -63,7 +68,10 @@ class _Beats:
 
     def _loop(self) -> None:
         while True:
-            self._wake.wait(heartbeat_interval())
+            self._interval = heartbeat_interval()
+            if self._wake.wait(self._interval):
+                self._wake.clear()
+                continue
             with self._lock:
                 runs = list(self._runs.items())
             for flow_run_id, (client, top_level) in runs:
