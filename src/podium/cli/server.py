@@ -101,6 +101,9 @@ def start(
             host=host,
             port=port,
             log_level=settings.logging_level.lower(),
+            # One line per request costs more than a small request itself; the
+            # access log is there when debugging (PODIUM_LOGGING_LEVEL=DEBUG).
+            access_log=settings.logging_level == "DEBUG",
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
         _AnnouncingServer(config, display_url(host, port)).run()
