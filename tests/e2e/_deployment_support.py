@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,7 +41,10 @@ def wait_for(check: Callable[[], T], timeout: float, what: str, every: float = 0
 def podium_command() -> list[str]:
     """The ``podium`` console script of this interpreter's environment."""
     script = Path(sys.executable).parent / "podium"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "podium.cli"]
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("podium")
+    return [found] if found else [sys.executable, "-m", "podium.cli"]
 
 
 def pid_alive(pid: int) -> bool:

@@ -9,11 +9,9 @@ started (by PID: SIGTERM, then SIGKILL if it does not exit).
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,18 +19,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.e2e._deployment_support import FAST_SERVICES, Processes, podium_command
+
+from podium.client import SyncPodiumClient, get_client
+from podium.settings import clear_settings_cache
 
 STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
-
-
-def podium_command() -> list[str]:
-    """The ``podium`` console script of this interpreter's environment."""
-    script = Path(sys.executable).parent / "podium"
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("podium")
-    return [found] if found else [sys.executable, "-m", "podium.cli"]
 
 
 def free_port() -> int:
@@ -143,3 +136,25 @@ def client_env(tmp_path: Path) -> Callable[..., dict[str, str]]:
         return env
 
     return make
+
+
+@pytest.fixture
+def procs(tmp_path: Path) -> Iterator[Processes]:
+    """Processes the test starts, all ended by PID when it ends."""
+    tracked = Processes(tmp_path)
+    try:
+        yield tracked
+    finally:
+        tracked.stop_all()
+
+
+@pytest.fixture
+def served_client(
+    start_server: Callable[..., ServerProcess], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[ServerProcess, SyncPodiumClient]]:
+    """A server with fast services, and a client pointed at it (PODIUM_API_URL set)."""
+    server = start_server(**FAST_SERVICES)
+    monkeypatch.setenv("PODIUM_API_URL", server.api_url)
+    clear_settings_cache()
+    with get_client(sync_client=True) as client:
+        yield server, client

@@ -4,45 +4,23 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from tests.e2e._deployment_support import (
-    FAST_SERVICES,
     FLOWS_FILE,
     Processes,
     pid_alive,
     wait_for,
 )
 
-from podium.client import SyncPodiumClient, get_client
+from podium.client import SyncPodiumClient
 from podium.deployments import run_deployment
 from podium.schemas.filters import FilterIds, FlowRunFilter
 from podium.schemas.states import StateType
-from podium.settings import clear_settings_cache
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def procs(tmp_path: Path) -> Iterator[Processes]:
-    tracked = Processes(tmp_path)
-    try:
-        yield tracked
-    finally:
-        tracked.stop_all()
-
-
-@pytest.fixture
-def server_client(
-    start_server: Callable[..., object], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[object, SyncPodiumClient]]:
-    server = start_server(**FAST_SERVICES)
-    monkeypatch.setenv("PODIUM_API_URL", server.api_url)  # type: ignore[attr-defined]
-    clear_settings_cache()
-    with get_client(sync_client=True) as client:
-        yield server, client
 
 
 def _runs_of(client: SyncPodiumClient, deployment_id: object) -> list:
@@ -51,11 +29,11 @@ def _runs_of(client: SyncPodiumClient, deployment_id: object) -> list:
 
 
 def test_served_interval_deployment_runs_twice_and_stops_cleanly(
-    server_client: tuple[object, SyncPodiumClient],
+    served_client: tuple[object, SyncPodiumClient],
     client_env: Callable[..., dict[str, str]],
     procs: Processes,
 ) -> None:
-    server, client = server_client
+    server, client = served_client
     env = client_env(server.api_url, PODIUM_HEARTBEAT_TIMEOUT_SECONDS="4")  # type: ignore[attr-defined]
     runner = procs.start(
         [sys.executable, str(FLOWS_FILE), "every2"], env, FLOWS_FILE.parent, "serve.log"
@@ -92,12 +70,12 @@ def test_served_interval_deployment_runs_twice_and_stops_cleanly(
 
 
 def test_serve_stops_its_running_runs_on_sigterm(
-    server_client: tuple[object, SyncPodiumClient],
+    served_client: tuple[object, SyncPodiumClient],
     client_env: Callable[..., dict[str, str]],
     procs: Processes,
     tmp_path: Path,
 ) -> None:
-    server, client = server_client
+    server, client = served_client
     script = tmp_path / "serve_sleepy.py"
     script.write_text(
         "import importlib.util, sys\n"
@@ -128,11 +106,11 @@ def test_serve_stops_its_running_runs_on_sigterm(
 
 
 def test_run_deployment_waits_for_the_served_run(
-    server_client: tuple[object, SyncPodiumClient],
+    served_client: tuple[object, SyncPodiumClient],
     client_env: Callable[..., dict[str, str]],
     procs: Processes,
 ) -> None:
-    server, client = server_client
+    server, client = served_client
     env = client_env(server.api_url)  # type: ignore[attr-defined]
     procs.start([sys.executable, str(FLOWS_FILE), "manual"], env, FLOWS_FILE.parent, "serve.log")
     wait_for(lambda: client.read_deployments(), 20, "the served deployment")

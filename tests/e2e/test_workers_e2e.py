@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.e2e._deployment_support import (
-    FAST_SERVICES,
     FLOWS_FILE,
     Processes,
     pid_alive,
@@ -19,34 +18,13 @@ from tests.e2e._deployment_support import (
     wait_for,
 )
 
-from podium.client import SyncPodiumClient, get_client
+from podium.client import SyncPodiumClient
 from podium.runner._execute import load_flow_from_entrypoint
 from podium.schemas.states import StateType
-from podium.settings import clear_settings_cache
 
 pytestmark = pytest.mark.e2e
 
 POOL = "e2e-pool"
-
-
-@pytest.fixture
-def procs(tmp_path: Path) -> Iterator[Processes]:
-    tracked = Processes(tmp_path)
-    try:
-        yield tracked
-    finally:
-        tracked.stop_all()
-
-
-@pytest.fixture
-def api(
-    start_server: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[Any, SyncPodiumClient]]:
-    server = start_server(**FAST_SERVICES)
-    monkeypatch.setenv("PODIUM_API_URL", server.api_url)
-    clear_settings_cache()
-    with get_client(sync_client=True) as client:
-        yield server, client
 
 
 def _flow(name: str) -> Any:
@@ -70,12 +48,12 @@ def _final(client: SyncPodiumClient, run_id: Any, timeout: float) -> Any:
 
 
 def test_worker_runs_a_deployment_with_its_job_variables(
-    api: tuple[Any, SyncPodiumClient],
+    served_client: tuple[Any, SyncPodiumClient],
     client_env: Callable[..., dict[str, str]],
     procs: Processes,
     tmp_path: Path,
 ) -> None:
-    server, client = api
+    server, client = served_client
     created = procs.start(
         [*podium_command(), "work-pool", "create", POOL, "--type", "process"],
         _worker_env(client_env, server),
@@ -112,13 +90,13 @@ def test_worker_runs_a_deployment_with_its_job_variables(
 
 
 def test_cancelling_a_running_deployment_run_ends_it_and_its_process(
-    api: tuple[Any, SyncPodiumClient],
+    served_client: tuple[Any, SyncPodiumClient],
     client_env: Callable[..., dict[str, str]],
     procs: Processes,
     run_cli: Callable[..., Any],
     tmp_path: Path,
 ) -> None:
-    server, client = api
+    server, client = served_client
     env = _worker_env(client_env, server)
     _start_worker(procs, env, tmp_path)
     wait_for(lambda: _pool_exists(client), 20, "the pool the worker creates")
@@ -144,12 +122,12 @@ def test_cancelling_a_running_deployment_run_ends_it_and_its_process(
 
 
 def test_a_killed_run_is_found_by_its_missing_heartbeats_and_retried(
-    api: tuple[Any, SyncPodiumClient],
+    served_client: tuple[Any, SyncPodiumClient],
     client_env: Callable[..., dict[str, str]],
     procs: Processes,
     tmp_path: Path,
 ) -> None:
-    server, client = api
+    server, client = served_client
     env = _worker_env(client_env, server)
     first_worker = _start_worker(procs, env, tmp_path, "worker-1.log")
     wait_for(lambda: _pool_exists(client), 20, "the pool")
@@ -183,12 +161,12 @@ def test_a_killed_run_is_found_by_its_missing_heartbeats_and_retried(
 
 
 def test_bad_input_is_refused_with_a_message_naming_it(
-    api: tuple[Any, SyncPodiumClient],
+    served_client: tuple[Any, SyncPodiumClient],
     client_env: Callable[..., dict[str, str]],
     run_cli: Callable[..., Any],
     tmp_path: Path,
 ) -> None:
-    server, _ = api
+    server, _ = served_client
     env = _worker_env(client_env, server)
     assert run_cli("work-pool", "create", POOL, env=env).returncode == 0
     _flow("say").deploy("say", work_pool_name=POOL, print_next_steps=False)
