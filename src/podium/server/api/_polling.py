@@ -35,7 +35,7 @@ class WorkNotifier:
         self._event = asyncio.Event()
 
 
-def get_notifier(request: Request) -> WorkNotifier:
+async def get_notifier(request: Request) -> WorkNotifier:
     return work_notifier(request.app)
 
 

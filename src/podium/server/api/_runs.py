@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from podium.schemas.actions import SetStateRequest
@@ -36,9 +35,8 @@ class RunResource:
 def add_run_routes(router: APIRouter, states_router: APIRouter, r: RunResource) -> None:
     """Register the shared run routes on ``router``, the history on ``states_router``."""
     schema, kind, label = r.schema, r.kind, r.kind.replace("_", " ")
-    many = TypeAdapter(list[schema])  # type: ignore[valid-type]  # built per resource
     read_one = getattr(r.models, f"read_{kind}")
-    read_many = getattr(r.models, f"read_{kind}s")
+    read_many_json = getattr(r.models, f"read_{kind}s_json")
     count = getattr(r.models, f"count_{kind}s")
     update_one = getattr(r.models, f"update_{kind}")
     delete_one = getattr(r.models, f"delete_{kind}")
@@ -49,10 +47,10 @@ def add_run_routes(router: APIRouter, states_router: APIRouter, r: RunResource) 
 
     async def read_filtered(db: DbDep, request: r.read_request | None = None) -> Any:  # type: ignore[name-defined]  # built per resource
         request = request or r.read_request()
-        rows = await db.read(read_many, request)
-        # Validated once into the contract's models and written straight to
-        # JSON: returning models would make FastAPI validate them again.
-        return Response(many.dump_json(many.validate_python(rows)), media_type="application/json")
+        # Written as JSON by the query function (see ``models._run_json``):
+        # returning models would make FastAPI validate them again.
+        body = await db.read(read_many_json, request)
+        return Response(body, media_type="application/json")
 
     async def count_filtered(db: DbDep, request: CountRequest | None = None) -> int:
         return await db.read(count, request or CountRequest())

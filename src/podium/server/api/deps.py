@@ -1,4 +1,8 @@
-"""Shared route dependencies and helpers."""
+"""Shared route dependencies and helpers.
+
+Dependencies are ``async def`` even when they do not await: FastAPI runs a
+plain ``def`` dependency in its thread pool, one thread hop per request.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,14 @@ from podium.server.database import Database
 from podium.settings import Settings
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     return request.app.state.db
 
 
 DbDep = Annotated[Database, Depends(get_db)]
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 

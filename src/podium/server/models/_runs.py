@@ -9,11 +9,13 @@ ready for the contract's models.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, CursorResult, delete, func, select
+from sqlalchemy import ColumnElement, CursorResult, Select, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from podium.server.database import orm
@@ -24,6 +26,49 @@ RunModel = type[orm.FlowRun] | type[orm.TaskRun]
 _STATE_PREFIX = "state__"
 
 
+class RunValues(dict[str, Any]):
+    """A run's column values (and ``state``, a nested mapping), readable as attributes.
+
+    What the hot write paths work on instead of ORM rows: a run read with
+    :func:`read_run_values`, or one being created. The policy and
+    :func:`~podium.server.models.states.decide` read it like a row.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@functools.cache
+def _select_runs(model: RunModel) -> tuple[Select[Any], list[str], list[str]]:
+    """The run table outer-joined to its current state, with both sets of column names."""
+    state_model = orm.FlowRunState if model is orm.FlowRun else orm.TaskRunState
+    runs = model.__table__
+    states = state_model.__table__
+    state_columns = [c.label(_STATE_PREFIX + c.name) for c in states.columns]
+    query = select(runs, *state_columns).select_from(
+        runs.outerjoin(states, states.c.id == runs.c.state_id)
+    )
+    return query, [c.name for c in runs.columns], [c.name for c in states.columns]
+
+
+@functools.cache
+def _select_run(model: RunModel, lock: bool) -> Select[Any]:
+    """One run by the ``run_id`` parameter: built once, so each read only binds it."""
+    query = _select_runs(model)[0].where(model.__table__.c.id == bindparam("run_id"))
+    return query.with_for_update(of=model.__table__) if lock else query
+
+
+def _as_values(row: Any, names: list[str], state_names: list[str]) -> RunValues:
+    values = tuple(row)
+    run = RunValues(zip(names, values[: len(names)], strict=True))
+    state = dict(zip(state_names, values[len(names) :], strict=True))
+    run["state"] = state if state["id"] is not None else None
+    return run
+
+
 def read_runs(
     session: Session,
     model: RunModel,
@@ -32,31 +77,34 @@ def read_runs(
     *,
     limit: int,
     offset: int,
-) -> list[dict[str, Any]]:
+) -> list[RunValues]:
     """Runs matching ``where``, each a mapping of its columns plus ``state``."""
-    state_model = orm.FlowRunState if model is orm.FlowRun else orm.TaskRunState
+    query, names, state_names = _select_runs(model)
     runs = model.__table__
-    states = state_model.__table__
-    state_columns = [c.label(_STATE_PREFIX + c.name) for c in states.columns]
-    query = (
-        select(runs, *state_columns)
-        .select_from(runs.outerjoin(states, states.c.id == runs.c.state_id))
-        .where(*where)
-        .order_by(*order_by, runs.c.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    names = [c.name for c in runs.columns]
-    state_names = [c.name for c in states.columns]
-    out = []
-    for row in session.execute(query):
-        values = tuple(row)
-        run = dict(zip(names, values[: len(names)], strict=True))
-        state_values = values[len(names) :]
-        state = dict(zip(state_names, state_values, strict=True))
-        run["state"] = state if state["id"] is not None else None
-        out.append(run)
-    return out
+    query = query.where(*where).order_by(*order_by, runs.c.id).limit(limit).offset(offset)
+    return [_as_values(row, names, state_names) for row in session.execute(query)]
+
+
+def read_run_values(
+    session: Session, model: RunModel, run_id: UUID, *, lock: bool = False
+) -> RunValues | None:
+    """One run as :class:`RunValues`, or None; ``lock`` takes its row lock (PostgreSQL)."""
+    _, names, state_names = _select_runs(model)
+    row = session.connection().execute(_select_run(model, lock), {"run_id": run_id}).first()
+    return None if row is None else _as_values(row, names, state_names)
+
+
+def read_runs_by_id(
+    session: Session, model: RunModel, run_ids: Collection[UUID], *, lock: bool = False
+) -> dict[UUID, RunValues]:
+    """The runs among ``run_ids`` that exist, by id; ``lock`` takes their row locks."""
+    query, names, state_names = _select_runs(model)
+    table = model.__table__
+    query = query.where(table.c.id.in_(list(run_ids)))
+    if lock:
+        query = query.with_for_update(of=table)
+    found = (_as_values(row, names, state_names) for row in session.execute(query))
+    return {run.id: run for run in found}
 
 
 def _label(model: RunModel) -> str:

@@ -21,6 +21,7 @@ from podium.schemas.responses import SetStateStatus
 from podium.schemas.states import TERMINAL_STATES, StateCreate, StateType
 from podium.server.database import orm
 from podium.server.models import states
+from podium.server.models._runs import RunValues
 
 _CANCEL_TRIGGERS = frozenset({StateType.CANCELLING.value, StateType.CANCELLED.value})
 _FINISHED = [t.value for t in TERMINAL_STATES]
@@ -31,7 +32,9 @@ def _unfinished(column: InstrumentedAttribute[str | None]) -> ColumnElement[bool
     return or_(column.is_(None), column.not_in(_FINISHED))
 
 
-def cascade(session: Session, run: orm.FlowRun, *, now: dt.datetime | None = None) -> int:
+def cascade(
+    session: Session, run: orm.FlowRun | RunValues, *, now: dt.datetime | None = None
+) -> int:
     """Cancel what ``run`` started, if ``run`` is Cancelling or Cancelled; how many."""
     if run.state_type not in _CANCEL_TRIGGERS:
         return 0

@@ -32,6 +32,7 @@ from podium.schemas.work_pools import merge_job_variables
 from podium.server.database import orm
 from podium.server.errors import Conflict, Invalid, NotFound
 from podium.server.models import flow_runs, work_pools
+from podium.server.models._runs import RunValues
 from podium.server.models.concurrency import deployment_free_slots
 from podium.server.models.filters import (
     deployment_clause,
@@ -359,7 +360,7 @@ def create_flow_run_from_deployment(
     run: DeploymentFlowRunCreate,
     *,
     now: dt.datetime,
-) -> tuple[orm.FlowRun, bool]:
+) -> tuple[RunValues, bool]:
     """Create a run of the deployment: its defaults overlaid by what the run gives.
 
     Parameters are checked against the deployment's parameter schema (unknown
@@ -404,12 +405,12 @@ def create_flow_run_from_deployment(
         work_queue_name=queue_name,
         job_variables=run.job_variables,
     )
-    flow_run, created = flow_runs.create_flow_run(session, create, now=now)
-    if created:
-        flow_run.deployment_version = row.version
-        flow_run.work_queue_id = queue_id
-        flow_run.work_pool_name = row.work_pool_name
-    return flow_run, created
+    extra = {
+        "deployment_version": row.version,
+        "work_queue_id": queue_id,
+        "work_pool_name": row.work_pool_name,
+    }
+    return flow_runs.create_flow_run(session, create, now=now, extra=extra)
 
 
 def mark_deployments_polled(

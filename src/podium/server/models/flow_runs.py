@@ -22,7 +22,16 @@ from podium.schemas.states import StateCreate, StateType, state_from_create
 from podium.server.database import orm
 from podium.server.errors import NotFound
 from podium.server.models import cancellation, states
-from podium.server.models._runs import count_runs, delete_run, read_run, read_runs, update_run
+from podium.server.models._run_json import run_json
+from podium.server.models._runs import (
+    RunValues,
+    count_runs,
+    delete_run,
+    read_run,
+    read_run_values,
+    read_runs,
+    update_run,
+)
 from podium.server.models.concurrency import deployment_slots, work_slots
 from podium.server.models.filters import run_scope
 from podium.server.models.names import generate_run_name
@@ -44,59 +53,73 @@ _SORTS: dict[Any, tuple[Any, ...]] = {
 
 
 def create_flow_run(
-    session: Session, run: actions.FlowRunCreate, *, now: dt.datetime | None = None
-) -> tuple[orm.FlowRun, bool]:
+    session: Session,
+    run: actions.FlowRunCreate,
+    *,
+    now: dt.datetime | None = None,
+    extra: dict[str, Any] | None = None,
+) -> tuple[RunValues, bool]:
     """Create a run (Pending unless a state is given); ``True`` if it is new.
 
     A run with the same flow and ``idempotency_key`` as an existing one is
-    not created again: the existing run is returned.
+    not created again: the existing run is returned. ``extra`` sets columns
+    the action does not carry (a deployment's version, queue and pool).
     """
     now = now or dt.datetime.now(dt.UTC)
-    if session.get(orm.Flow, run.flow_id) is None:
+    if session.execute(select(orm.Flow.id).where(orm.Flow.id == run.flow_id)).first() is None:
         raise NotFound.of("Flow", run.flow_id, field="flow_id")
+    existing: RunValues | None = None
     if run.idempotency_key is not None:
-        query = select(M).where(M.flow_id == run.flow_id, M.idempotency_key == run.idempotency_key)
-        existing = (session.execute(query)).unique().scalar()
-        if existing is not None:
-            return existing, False
-    if run.id is not None:
-        existing = session.get(M, run.id)
-        if existing is not None:
-            return existing, False
-    row = M(
+        query = select(M.id).where(
+            M.flow_id == run.flow_id, M.idempotency_key == run.idempotency_key
+        )
+        existing_id = session.execute(query).scalar()
+        if existing_id is not None:
+            existing = read_run_values(session, M, existing_id)
+    if existing is None and run.id is not None:
+        existing = read_run_values(session, M, run.id)
+    if existing is not None:
+        return existing, False
+    values = RunValues(
         id=run.id or uuid4(),
-        flow_id=run.flow_id,
-        name=run.name or generate_run_name(),
-        parameters=run.parameters,
-        context=run.context,
-        tags=run.tags,
-        labels=run.labels,
-        idempotency_key=run.idempotency_key,
-        parent_task_run_id=run.parent_task_run_id,
-        parent_flow_run_id=run.parent_flow_run_id,
-        deployment_id=run.deployment_id,
-        flow_version=run.flow_version,
-        empirical_policy=run.empirical_policy.model_dump(mode="json"),
-        work_queue_name=run.work_queue_name,
-        job_variables=run.job_variables,
-        run_count=0,
-        total_run_time=dt.timedelta(0),
         created=now,
         updated=now,
+        name=run.name or generate_run_name(),
+        flow_id=run.flow_id,
+        deployment_id=run.deployment_id,
+        deployment_version=None,
+        flow_version=run.flow_version,
+        parameters=run.parameters,
+        idempotency_key=run.idempotency_key,
+        context=run.context,
+        parent_task_run_id=run.parent_task_run_id,
+        parent_flow_run_id=run.parent_flow_run_id,
+        work_queue_name=run.work_queue_name,
+        work_queue_id=None,
+        work_pool_name=None,
+        job_variables=run.job_variables,
+        infrastructure_pid=None,
+        auto_scheduled=False,
+        heartbeat=None,
+        tags=run.tags,
+        labels=run.labels,
+        empirical_policy=run.empirical_policy.model_dump(mode="json"),
+        run_count=0,
+        total_run_time=dt.timedelta(0),
+        start_time=None,
+        end_time=None,
+        expected_start_time=None,
+        next_scheduled_start_time=None,
+        state_id=None,
+        state_type=None,
+        state_name=None,
+        state_timestamp=None,
     )
-    session.add(row)
-    session.flush()
-    states.set_run_state(
-        session,
-        "flow_run",
-        row,
-        run.state or StateCreate(type=StateType.PENDING),
-        initial=None,
-        now=now,
+    values.update(extra or {})
+    states.insert_run(
+        session, "flow_run", values, run.state or StateCreate(type=StateType.PENDING), now=now
     )
-    session.flush()
-    session.refresh(row, ["state"])
-    return row, True
+    return values, True
 
 
 def read_flow_run(session: Session, run_id: UUID) -> orm.FlowRun:
@@ -104,11 +127,22 @@ def read_flow_run(session: Session, run_id: UUID) -> orm.FlowRun:
     return row
 
 
-def read_flow_runs(session: Session, request: FlowRunReadRequest) -> list[dict[str, Any]]:
+def read_flow_runs(session: Session, request: FlowRunReadRequest) -> list[RunValues]:
     """Runs matching the request's filters, as plain mappings (see ``_reads``)."""
     return read_runs(
         session,
         M,
+        _scope(request, session.get_bind().dialect.name),
+        _SORTS[request.sort],
+        limit=request.limit,
+        offset=request.offset,
+    )
+
+
+def read_flow_runs_json(session: Session, request: FlowRunReadRequest) -> bytes:
+    """The runs :func:`read_flow_runs` finds, as the API's JSON (see ``_run_json``)."""
+    return run_json(M).read(
+        session,
         _scope(request, session.get_bind().dialect.name),
         _SORTS[request.sort],
         limit=request.limit,
@@ -153,7 +187,6 @@ def set_flow_run_state(
     row = states.lock_run(session, M, run_id)
     if row is None:
         raise NotFound.of("Flow run", run_id)
-    assert isinstance(row, orm.FlowRun)
     now = now or dt.datetime.now(dt.UTC)
     initial = states.state_of(row)
     claimed_with_limits = row.deployment_id is not None or row.work_queue_id is not None
@@ -171,7 +204,7 @@ def set_flow_run_state(
 
 
 def _claim_slots(
-    session: Session, row: orm.FlowRun, initial: Any, state: StateCreate, now: dt.datetime
+    session: Session, row: RunValues, initial: Any, state: StateCreate, now: dt.datetime
 ) -> StateCreate | OrchestrationResult:
     """Judge a claim (Pending) against the concurrency limits of the run's work pool,
     work queue and deployment.

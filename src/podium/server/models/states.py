@@ -3,6 +3,12 @@
 Reads the run (locked for update on PostgreSQL; SQLite writes are already
 serialised), asks the policy for a verdict, and on acceptance records the
 new state row and the run's counters and times in the same transaction.
+
+The hot paths (creating a run, proposing a state through the API) work on
+:class:`~podium.server.models._runs.RunValues` and write with two Core
+statements; the ORM's unit of work cost more than the rest of the request.
+Rarer paths that already hold ORM rows (cancellation cascades, the crash
+detector) pass those and let the session flush them.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import datetime as dt
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from podium.schemas.responses import (
@@ -24,14 +30,18 @@ from podium.schemas.responses import (
 )
 from podium.schemas.states import State, StateCreate, state_from_create
 from podium.server.database import orm
+from podium.server.models._runs import RunValues, read_run_values
 from podium.server.orchestration import RunTimes, Transition, Verdict, account, judge
 from podium.server.orchestration.policy import RunKind
 
 RunRow = orm.FlowRun | orm.TaskRun
 
 
-def state_of(row: RunRow) -> State | None:
+def state_of(row: RunRow | RunValues) -> State | None:
     """The run's current state as the contract's model."""
+    if isinstance(row, RunValues):
+        current = row["state"]
+        return None if current is None else State.model_validate(current)
     if row.state is None:
         return None
     return State.model_validate(row.state, from_attributes=True)
@@ -39,11 +49,26 @@ def state_of(row: RunRow) -> State | None:
 
 def lock_run(
     session: Session, model: type[orm.FlowRun] | type[orm.TaskRun], run_id: UUID
-) -> RunRow | None:
-    query = select(model).where(model.id == run_id).with_for_update(of=model)
-    row = session.execute(query).unique().scalar()
-    assert row is None or isinstance(row, orm.FlowRun | orm.TaskRun)
-    return row
+) -> RunValues | None:
+    """The run with its current state, row-locked until the transaction ends."""
+    return read_run_values(session, model, run_id, lock=True)
+
+
+class _Writes:
+    """A kind's write statements, built once: each write only binds its values."""
+
+    def __init__(self, kind: RunKind) -> None:
+        model = orm.FlowRun if kind == "flow_run" else orm.TaskRun
+        state_model = orm.FlowRunState if kind == "flow_run" else orm.TaskRunState
+        runs: Table = model.__table__  # type: ignore[assignment]
+        states: Table = state_model.__table__  # type: ignore[assignment]
+        self.insert_run = insert(runs)
+        self.insert_state = insert(states)
+        # The SET clause comes from the parameters' keys (the run's new columns).
+        self.update_run = update(runs).where(runs.c.id == bindparam("run_id"))
+
+
+_WRITES: dict[str, _Writes] = {"flow_run": _Writes("flow_run"), "task_run": _Writes("task_run")}
 
 
 def _facts(kind: RunKind, row: Any) -> tuple[int, float, bool]:
@@ -62,6 +87,20 @@ def _facts(kind: RunKind, row: Any) -> tuple[int, float, bool]:
 
 
 _ACCEPTED = StateAcceptDetails()
+
+RUN_STATE_COLUMNS = (
+    "state_id",
+    "state_type",
+    "state_name",
+    "state_timestamp",
+    "run_count",
+    "start_time",
+    "end_time",
+    "total_run_time",
+    "expected_start_time",
+    "next_scheduled_start_time",
+)
+"""The run columns an accepted transition sets (the keys of ``Decided.run_values``)."""
 
 
 class Decided:
@@ -161,7 +200,7 @@ def decide(
 def set_run_state(
     session: Session,
     kind: RunKind,
-    row: RunRow,
+    row: RunRow | RunValues,
     proposal: StateCreate,
     *,
     initial: State | None,
@@ -172,16 +211,45 @@ def set_run_state(
 
     ``initial`` is the run's current state (``state_of(row)`` for a loaded
     row, None for a new one); the caller keeps it current across several
-    proposals for one run in one transaction.
+    proposals for one run in one transaction. ``row`` is updated in place.
     """
     decided = decide(
         kind, row, proposal, initial=initial, force=force, now=now or dt.datetime.now(dt.UTC)
     )
-    if decided.state_values is not None and decided.run_values is not None:
+    if decided.state_values is None or decided.run_values is None:
+        return decided.result
+    if isinstance(row, RunValues):
+        writes, connection = _WRITES[kind], session.connection()
+        connection.execute(writes.insert_state, decided.state_values)
+        connection.execute(writes.update_run, {"run_id": row.id, **decided.run_values})
+        row.update(decided.run_values)
+        row["state"] = decided.state_values
+    else:
         state_model = orm.FlowRunState if kind == "flow_run" else orm.TaskRunState
         session.add(state_model(**decided.state_values))
         for column, value in decided.run_values.items():
             setattr(row, column, value)
+    return decided.result
+
+
+def insert_run(
+    session: Session, kind: RunKind, values: RunValues, proposal: StateCreate, *, now: dt.datetime
+) -> OrchestrationResult:
+    """Create the run in ``values`` with its first state, judged like any proposal.
+
+    ``values`` holds every column of the new run; on return it also holds the
+    accepted state's columns and, under ``state``, the state row, so it reads
+    like a run from :func:`~podium.server.models._runs.read_run_values`.
+    """
+    decided = decide(kind, values, proposal, initial=None, now=now)
+    writes, connection = _WRITES[kind], session.connection()
+    if decided.run_values is not None:
+        values.update(decided.run_values)
+    values["state"] = None
+    connection.execute(writes.insert_run, {k: v for k, v in values.items() if k != "state"})
+    if decided.state_values is not None:
+        connection.execute(writes.insert_state, decided.state_values)
+        values["state"] = decided.state_values
     return decided.result
 
 

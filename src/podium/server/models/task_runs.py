@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any, cast
 from uuid import UUID, uuid4
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from podium.schemas import actions
@@ -23,7 +23,17 @@ from podium.schemas.states import State, StateCreate, StateType
 from podium.server.database import orm
 from podium.server.errors import NotFound
 from podium.server.models import states
-from podium.server.models._runs import count_runs, delete_run, read_run, read_runs, update_run
+from podium.server.models._run_json import run_json
+from podium.server.models._runs import (
+    RunValues,
+    count_runs,
+    delete_run,
+    read_run,
+    read_run_values,
+    read_runs,
+    read_runs_by_id,
+    update_run,
+)
 from podium.server.models.filters import run_scope
 
 M = orm.TaskRun
@@ -41,72 +51,57 @@ _SORTS: dict[Any, tuple[Any, ...]] = {
 }
 
 
-def _new_values(run: actions.TaskRunCreate, now: dt.datetime) -> dict[str, Any]:
-    return {
-        "id": run.id or uuid4(),
-        "flow_run_id": run.flow_run_id,
-        "name": run.name or f"{run.task_key}-{run.dynamic_key}",
-        "task_key": run.task_key,
-        "dynamic_key": run.dynamic_key,
-        "cache_key": run.cache_key,
-        "cache_expiration": run.cache_expiration,
-        "task_version": run.task_version,
-        "empirical_policy": run.empirical_policy.model_dump(mode="json"),
-        "tags": run.tags,
-        "labels": run.labels,
-        "task_inputs": {
-            k: [i.model_dump(mode="json") for i in v] for k, v in run.task_inputs.items()
-        },
-        "flow_run_run_count": run.flow_run_run_count,
-        "run_count": 0,
-        "total_run_time": dt.timedelta(0),
-        "start_time": None,
-        "end_time": None,
-        "expected_start_time": None,
-        "next_scheduled_start_time": None,
-        "created": now,
-        "updated": now,
-    }
-
-
-def _new_row(run: actions.TaskRunCreate, now: dt.datetime) -> orm.TaskRun:
-    return M(**_new_values(run, now))
-
-
-class _Values(dict[str, Any]):
-    """A run being created in this batch: its column values, readable as attributes."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
+def _new_values(run: actions.TaskRunCreate, now: dt.datetime) -> RunValues:
+    return RunValues(
+        {
+            "id": run.id or uuid4(),
+            "flow_run_id": run.flow_run_id,
+            "name": run.name or f"{run.task_key}-{run.dynamic_key}",
+            "task_key": run.task_key,
+            "dynamic_key": run.dynamic_key,
+            "cache_key": run.cache_key,
+            "cache_expiration": run.cache_expiration,
+            "task_version": run.task_version,
+            "empirical_policy": run.empirical_policy.model_dump(mode="json"),
+            "tags": run.tags,
+            "labels": run.labels,
+            "task_inputs": {
+                k: [i.model_dump(mode="json") for i in v] for k, v in run.task_inputs.items()
+            },
+            "flow_run_run_count": run.flow_run_run_count,
+            "run_count": 0,
+            "total_run_time": dt.timedelta(0),
+            "start_time": None,
+            "end_time": None,
+            "expected_start_time": None,
+            "next_scheduled_start_time": None,
+            "created": now,
+            "updated": now,
+            "state_id": None,
+            "state_type": None,
+            "state_name": None,
+            "state_timestamp": None,
+        }
+    )
 
 
 def create_task_run(
     session: Session, run: actions.TaskRunCreate, *, now: dt.datetime | None = None
-) -> tuple[orm.TaskRun, bool]:
+) -> tuple[RunValues, bool]:
     now = now or dt.datetime.now(dt.UTC)
-    if run.flow_run_id is not None and session.get(orm.FlowRun, run.flow_run_id) is None:
-        raise NotFound.of("Flow run", run.flow_run_id, field="flow_run_id")
+    if run.flow_run_id is not None:
+        present = select(orm.FlowRun.id).where(orm.FlowRun.id == run.flow_run_id)
+        if session.execute(present).first() is None:
+            raise NotFound.of("Flow run", run.flow_run_id, field="flow_run_id")
     if run.id is not None:
-        existing = session.get(M, run.id)
+        existing = read_run_values(session, M, run.id)
         if existing is not None:
             return existing, False
-    row = _new_row(run, now)
-    session.add(row)
-    session.flush()
-    states.set_run_state(
-        session,
-        "task_run",
-        row,
-        run.state or StateCreate(type=StateType.PENDING),
-        initial=None,
-        now=now,
+    values = _new_values(run, now)
+    states.insert_run(
+        session, "task_run", values, run.state or StateCreate(type=StateType.PENDING), now=now
     )
-    session.flush()
-    session.refresh(row, ["state"])
-    return row, True
+    return values, True
 
 
 def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchResult:
@@ -131,7 +126,7 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
         if missing:
             raise NotFound.of("Flow run", sorted(map(str, missing))[0], field="flow_run_id")
 
-    new: dict[UUID, _Values] = {}
+    new: dict[UUID, RunValues] = {}
     current: dict[UUID, State | None] = {}
     state_rows: list[dict[str, Any]] = []
     tick = [now]
@@ -142,41 +137,37 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
         tick[0] = max(dt.datetime.now(dt.UTC), tick[0] + dt.timedelta(microseconds=1))
         return tick[0]
 
-    def apply(target: Any, decided: states.Decided) -> None:
+    def apply(target: RunValues, decided: states.Decided) -> None:
         if decided.state_values is None or decided.run_values is None:
             return
         state_rows.append(decided.state_values)
-        if isinstance(target, _Values):
-            target.update(decided.run_values)
-        else:
-            for column, value in decided.run_values.items():
-                setattr(target, column, value)
+        target.update(decided.run_values)
 
     for run in batch.task_runs:
         if run.id is not None and run.id in known:
             continue
-        values = _Values(_new_values(run, now))
+        values = _new_values(run, now)
         new[values.id] = values
         first = run.state or StateCreate(type=StateType.PENDING)
         decided = states.decide("task_run", values, first, initial=None, now=later())
         apply(values, decided)
         current[values.id] = decided.result.state
 
-    existing: dict[UUID, orm.TaskRun] = {}
+    existing: dict[UUID, RunValues] = {}
     others = {p.task_run_id for p in batch.states} - new.keys()
     if others:
-        query = select(M).where(M.id.in_(others)).with_for_update(of=M)
-        for row in session.execute(query).unique().scalars():
-            existing[row.id] = row
+        existing = read_runs_by_id(session, M, others, lock=True)
+        for row in existing.values():
             current[row.id] = states.state_of(row)
         for proposal in batch.states:
             if proposal.task_run_id not in new and proposal.task_run_id not in existing:
                 raise NotFound.of("Task run", proposal.task_run_id, field="task_run_id")
+    changed: dict[UUID, RunValues] = {}
 
     accepted = 0
     refused: list[TaskRunBatchRefusal] = []
     for index, proposal in enumerate(batch.states):
-        target: Any = new.get(proposal.task_run_id) or existing[proposal.task_run_id]
+        target = new.get(proposal.task_run_id) or existing[proposal.task_run_id]
         decided = states.decide(
             "task_run",
             target,
@@ -186,6 +177,8 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
             now=later(),
         )
         apply(target, decided)
+        if decided.run_values is not None and target.id in existing:
+            changed[target.id] = target
         result = decided.result
         current[proposal.task_run_id] = result.state
         if result.status == SetStateStatus.ACCEPT:
@@ -207,7 +200,15 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
         session.execute(insert(TASK_RUN_TABLE), list(new.values()))
     if state_rows:
         session.execute(insert(TASK_RUN_STATE_TABLE), state_rows)
-    session.flush()
+    if changed:
+        # One executemany for the runs that existed before the batch; the
+        # columns are the same for every decision (see ``states.decide``).
+        table = TASK_RUN_TABLE
+        rows = [
+            {"run_id": run.id, **{column: run[column] for column in states.RUN_STATE_COLUMNS}}
+            for run in changed.values()
+        ]
+        session.execute(update(table).where(table.c.id == bindparam("run_id")), rows)
     return TaskRunBatchResult(created=len(new), accepted=accepted, refused=refused)
 
 
@@ -216,11 +217,22 @@ def read_task_run(session: Session, run_id: UUID) -> orm.TaskRun:
     return row
 
 
-def read_task_runs(session: Session, request: TaskRunReadRequest) -> list[dict[str, Any]]:
+def read_task_runs(session: Session, request: TaskRunReadRequest) -> list[RunValues]:
     """Runs matching the request's filters, as plain mappings (see ``_reads``)."""
     return read_runs(
         session,
         M,
+        _scope(request, session.get_bind().dialect.name),
+        _SORTS[request.sort],
+        limit=request.limit,
+        offset=request.offset,
+    )
+
+
+def read_task_runs_json(session: Session, request: TaskRunReadRequest) -> bytes:
+    """The runs :func:`read_task_runs` finds, as the API's JSON (see ``_run_json``)."""
+    return run_json(M).read(
+        session,
         _scope(request, session.get_bind().dialect.name),
         _SORTS[request.sort],
         limit=request.limit,
