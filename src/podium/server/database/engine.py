@@ -117,8 +117,11 @@ class Database:
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
+            # Straight to the driver: a statement through SQLAlchemy's execution
+            # machinery costs more than the BEGIN itself, on every transaction.
             immediate = getattr(local, "writing", False)
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            dbapi_connection = connection.connection.dbapi_connection
+            dbapi_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         self._local = local
         return engine
