@@ -104,19 +104,38 @@ RUN_STATE_COLUMNS = (
 
 
 class Decided:
-    """What an accepted transition writes: a state row and the run's new columns."""
+    """A verdict and, if it accepts, what to write: a state row and the run's new columns.
 
-    __slots__ = ("result", "run_values", "state_values")
+    ``state`` is the run's state after the verdict (the accepted one, or the
+    current one the verdict kept). The API's ``result`` is built only when
+    asked for: a batch of thousands of accepted proposals needs none.
+    """
+
+    __slots__ = ("_result", "run_values", "state", "state_values", "status")
 
     def __init__(
         self,
-        result: OrchestrationResult,
+        status: SetStateStatus,
+        state: State | None,
+        *,
+        result: OrchestrationResult | None = None,
         state_values: dict[str, Any] | None = None,
         run_values: dict[str, Any] | None = None,
     ) -> None:
-        self.result = result
+        self.status = status
+        self.state = state
+        self._result = result
         self.state_values = state_values
         self.run_values = run_values
+
+    @property
+    def result(self) -> OrchestrationResult:
+        if self._result is None:
+            # Built without re-validation: every part was validated on the way in.
+            self._result = OrchestrationResult.model_construct(
+                state=self.state, status=self.status, details=_ACCEPTED
+            )
+        return self._result
 
 
 def decide(
@@ -152,7 +171,7 @@ def decide(
         force=force,
     )
     if not verdict.accepted:
-        return Decided(_result(verdict))
+        return Decided(verdict.status, verdict.state, result=_result(verdict))
     accepted = verdict.state
     assert accepted is not None
     times = account(
@@ -190,11 +209,9 @@ def decide(
         "expected_start_time": times.expected_start_time,
         "next_scheduled_start_time": times.next_scheduled_start_time,
     }
-    # Built without re-validation: every part was validated on the way in.
-    result = OrchestrationResult.model_construct(
-        state=accepted, status=SetStateStatus.ACCEPT, details=_ACCEPTED
+    return Decided(
+        SetStateStatus.ACCEPT, accepted, state_values=state_values, run_values=run_values
     )
-    return Decided(result, state_values, run_values)
 
 
 def set_run_state(

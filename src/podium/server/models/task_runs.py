@@ -151,7 +151,7 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
         first = run.state or StateCreate(type=StateType.PENDING)
         decided = states.decide("task_run", values, first, initial=None, now=later())
         apply(values, decided)
-        current[values.id] = decided.result.state
+        current[values.id] = decided.state
 
     existing: dict[UUID, RunValues] = {}
     others = {p.task_run_id for p in batch.states} - new.keys()
@@ -179,11 +179,11 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
         apply(target, decided)
         if decided.run_values is not None and target.id in existing:
             changed[target.id] = target
-        result = decided.result
-        current[proposal.task_run_id] = result.state
-        if result.status == SetStateStatus.ACCEPT:
+        current[proposal.task_run_id] = decided.state
+        if decided.status == SetStateStatus.ACCEPT:
             accepted += 1
         else:
+            result = decided.result
             refused.append(
                 TaskRunBatchRefusal(
                     index=index,
