@@ -207,8 +207,17 @@ class RunJson:
         """The runs matching ``where``, ordered, one page of them, as a JSON array."""
         if session.get_bind().dialect.name != "sqlite":
             return self._read_validated(session, where, order_by, limit=limit, offset=offset)
-        query = self.query.where(*where).order_by(*order_by, self.id_column)
-        query = query.limit(limit).offset(offset)
+        # The page's ids first, then their rows: sorting ids is much cheaper
+        # than sorting every matching row joined to its state.
+        page = (
+            select(self.id_column)
+            .where(*where)
+            .order_by(*order_by, self.id_column)
+            .limit(limit)
+            .offset(offset)
+            .correlate(None)
+        )
+        query = self.query.where(self.id_column.in_(page)).order_by(*order_by, self.id_column)
         rows = session.connection().execute(query).all()
         return orjson.dumps([self.build(row) for row in rows])
 
