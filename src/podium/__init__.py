@@ -9,6 +9,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from podium._gc import long_lived
 from podium._version import __version__
 
 if TYPE_CHECKING:
@@ -60,7 +61,10 @@ def __getattr__(name: str) -> Any:
     target = _LAZY.get(name)
     if target is None:
         raise AttributeError(f"module 'podium' has no attribute {name!r}")
-    module = import_module(target[0])
+    # Loading a room of the SDK makes objects that live as long as the process:
+    # made with the cyclic collector paused, then frozen (see podium._gc).
+    with long_lived():
+        module = import_module(target[0])
     value = module if target[1] is None else getattr(module, target[1])
     globals()[name] = value
     return value

@@ -10,12 +10,14 @@ from __future__ import annotations
 import inspect
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
-from podium.deployments import RunnerDeployment, deploy, serve
 from podium.engine._params import CallSignature
 from podium.engine.flow_engine import run_flow_async, run_flow_sync
 from podium.task_runners import TaskRunner, ThreadPoolTaskRunner
+
+if TYPE_CHECKING:
+    from podium.deployments import RunnerDeployment
 
 __all__ = ["Flow", "flow"]
 
@@ -196,6 +198,10 @@ class Flow(Generic[P, R]):
         ``ConcurrencyLimitConfig``), ``work_pool_name``, ``work_queue_name``,
         ``job_variables``, ``entrypoint``. The parameter schema comes from the signature.
         """
+        # Deferred (start-up time): a script that only runs flows never loads the
+        # deployments machinery (runner, schema building, rich).
+        from podium.deployments import RunnerDeployment
+
         return RunnerDeployment.from_flow(self, name, **options)
 
     def serve(
@@ -209,6 +215,8 @@ class Flow(Generic[P, R]):
     ) -> None:
         """Create a deployment of this flow and run its runs from this process until
         SIGINT or SIGTERM (options as :meth:`to_deployment`)."""
+        from podium.deployments import serve  # deferred: see to_deployment
+
         serve(
             self.to_deployment(name, **options),
             pause_on_shutdown=pause_on_shutdown,
@@ -232,6 +240,8 @@ class Flow(Generic[P, R]):
         Workers load the flow from its entrypoint (no image is built; ``image``,
         ``build`` and ``push`` are ignored). Options as :meth:`to_deployment`.
         """
+        from podium.deployments import deploy  # deferred: see to_deployment
+
         deployment = self.to_deployment(name, work_pool_name=work_pool_name, **options)
         return deploy(deployment, print_next_steps_message=print_next_steps)[0]
 

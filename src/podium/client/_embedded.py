@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from podium.server.app import create_app
+from podium._gc import long_lived
 from podium.settings import Settings
 
 T = TypeVar("T")
@@ -43,11 +43,22 @@ class EmbeddedServer:
             target=self.loop.run_forever, name="podium-embedded-server", daemon=True
         )
         self._thread.start()
-        self.app = create_app(settings)
-        self._lifespan = self.app.router.lifespan_context(self.app)
-        self.run(self._lifespan.__aenter__())
+        # The server's modules, app and database engine live as long as the process:
+        # made with the cyclic collector paused, then frozen (see podium._gc).
+        with long_lived():
+            self._start_app(settings)
         self.transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
         self.closed = False
+
+    def _start_app(self, settings: Settings) -> None:
+        # Imported here (start-up time): loading the server, the largest part of a short
+        # script's start, then runs inside __init__'s long_lived() block.
+        from podium.server.app import create_app
+
+        # The routes a short script never reaches are loaded on first use.
+        self.app = create_app(settings, defer_routers=True)
+        self._lifespan = self.app.router.lifespan_context(self.app)
+        self.run(self._lifespan.__aenter__())
 
     @classmethod
     def get(cls, settings: Settings) -> EmbeddedServer:

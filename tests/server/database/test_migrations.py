@@ -1,4 +1,8 @@
-"""The one Alembic tree migrates a fresh SQLite file and a fresh PostgreSQL database."""
+"""The one Alembic tree migrates a fresh SQLite file and a fresh PostgreSQL database.
+
+Start-up creates the schema of an empty database directly from the ORM tables; that
+schema must be the one the migrations build, table by table, column by column.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -100,13 +105,65 @@ async def test_upgrade_creates_every_table_on_a_fresh_database(fresh_db: Databas
 
 
 async def test_migrated_schema_matches_the_orm(fresh_db: Database) -> None:
-    await upgrade(fresh_db)
+    await upgrade(fresh_db, direct_on_empty=False)
 
     def _differences(connection: Connection) -> list:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         return compare_metadata(context, Base.metadata)
 
     assert await fresh_db.run_connection(_differences, writing=False) == []
+
+
+def _schema(connection: Connection) -> dict[str, Any]:
+    """Everything the database says about each table, in a comparable form."""
+    inspector = inspect(connection)
+    schema: dict[str, Any] = {}
+    for table in sorted(inspector.get_table_names()):
+        schema[table] = {
+            "columns": [
+                {**column, "type": repr(column["type"])} for column in inspector.get_columns(table)
+            ],
+            "primary_key": inspector.get_pk_constraint(table),
+            "foreign_keys": sorted(inspector.get_foreign_keys(table), key=repr),
+            "indexes": sorted(inspector.get_indexes(table), key=repr),
+            "unique": sorted(inspector.get_unique_constraints(table), key=repr),
+            "checks": sorted(inspector.get_check_constraints(table), key=repr),
+        }
+    if connection.dialect.name == "sqlite":
+        rows = connection.exec_driver_sql(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+        )
+        schema["sqlite_master"] = [(*row[:3], _clauses(row[3])) for row in rows]
+        schema["index order"] = {
+            table: [row[1] for row in connection.exec_driver_sql(f"PRAGMA index_list('{table}')")]
+            for table in inspector.get_table_names()
+        }
+    return schema
+
+
+def _clauses(sql: str | None) -> tuple[list[str], list[str]] | None:
+    """A stored ``CREATE`` statement as its column lines, in order, and its table
+    constraints, in any order (the ORM and the migrations list them differently)."""
+    if sql is None:
+        return None
+    lines = [line.strip().rstrip(",") for line in sql.splitlines()]
+    constraints = sorted(line for line in lines if line.startswith("CONSTRAINT"))
+    return [line for line in lines if not line.startswith("CONSTRAINT")], constraints
+
+
+async def test_empty_database_gets_the_schema_the_migrations_build(
+    fresh_db: Database,
+) -> None:
+    await upgrade(fresh_db, direct_on_empty=False)
+    by_migrations = await fresh_db.run_connection(_schema, writing=False)
+    await downgrade(fresh_db, "base")
+    await fresh_db.run_connection(lambda c: c.exec_driver_sql("DROP TABLE alembic_version"))
+    assert await tables(fresh_db) == set()
+
+    await upgrade(fresh_db)
+
+    assert await current_revision(fresh_db) == HEAD
+    assert await fresh_db.run_connection(_schema, writing=False) == by_migrations
 
 
 async def test_upgrade_again_changes_nothing(fresh_db: Database) -> None:
