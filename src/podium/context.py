@@ -119,6 +119,16 @@ class FlowRunContext(_Context["FlowRunContext"]):
             self._counters[key] = n + 1
         return n
 
+    def next_occurrences(self, first: Any, second: Any) -> tuple[int, int]:
+        """:meth:`next_occurrence` of two keys under one lock (a task call counts two)."""
+        counters = self._counters
+        with self._counter_lock:
+            n = counters.get(first, 0)
+            counters[first] = n + 1
+            m = counters.get(second, 0)
+            counters[second] = m + 1
+        return n, m
+
 
 class TaskRunInfo:
     """The facts of a task run the engine holds in memory (the API has the same fields).

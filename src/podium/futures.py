@@ -120,11 +120,27 @@ class PodiumConcurrentFuture(PodiumFuture[R]):
         return self.wrapped_future.done()
 
     def wait(self, timeout: float | None = None) -> None:
-        concurrent.futures.wait([self.wrapped_future], timeout=timeout)
+        self._wait(timeout)
+
+    def _wait(self, timeout: float | None) -> bool:
+        """Wait until done (or ``timeout``); whether it is done.
+
+        A run that is already done (most of them, when a flow collects its results) costs
+        no waiter objects.
+        """
+        future = self.wrapped_future
+        if future.done():
+            return True
+        try:
+            future.exception(timeout)
+        except concurrent.futures.CancelledError:
+            return True
+        except TimeoutError:
+            return False
+        return True
 
     def result(self, timeout: float | None = None, raise_on_failure: bool = True) -> R:
-        done, _ = concurrent.futures.wait([self.wrapped_future], timeout=timeout)
-        if not done:
+        if not self._wait(timeout):
             raise TimeoutError(
                 f"Task run {self.task_run_id} did not finish within {timeout} second(s)."
             )

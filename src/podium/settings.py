@@ -191,8 +191,31 @@ def _cached_settings(_key: tuple[tuple[str, str], ...]) -> Settings:
 
 def get_settings() -> Settings:
     """The current settings; re-read when a ``PODIUM_*`` variable changes."""
-    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(ENV_PREFIX)))
-    return _cached_settings(key)
+    return _cached_settings(_environment_key())
+
+
+_last_environment: tuple[dict[Any, Any], tuple[tuple[Any, Any], ...]] | None = None
+
+
+def _environment_key() -> tuple[tuple[Any, Any], ...]:
+    """The ``PODIUM_*`` variables, as the key the settings are cached under.
+
+    The engine asks for the settings several times per flow run and once per log
+    record; decoding and filtering every variable each time cost more than the rest of
+    its work. The environment's encoded mapping is compared whole with the one seen last
+    (one comparison in C), and filtered again only when it changed.
+    """
+    global _last_environment
+    data = getattr(os.environ, "_data", None)
+    if not isinstance(data, dict):
+        return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(ENV_PREFIX)))
+    last = _last_environment
+    if last is not None and last[0] == data:
+        return last[1]
+    prefix = os.environ.encodekey(ENV_PREFIX)
+    key = tuple(sorted(item for item in data.items() if item[0].startswith(prefix)))
+    _last_environment = (dict(data), key)
+    return key
 
 
 def clear_settings_cache() -> None:

@@ -22,6 +22,7 @@ from podium.cache_policies import DEFAULT, INPUTS, NO_CACHE, TASK_SOURCE, CacheP
 from podium.context import FlowRunContext
 from podium.engine._identity import task_call_identity
 from podium.engine._params import CallSignature
+from podium.engine._records import policy_record
 from podium.engine.task_engine import run_task_async, run_task_sync, task_policy
 from podium.futures import PodiumFuture, PodiumFutureList
 
@@ -158,6 +159,7 @@ class Task(Generic[P, R]):
         self.task_key = _task_key(fn)
         self._call = CallSignature(fn)
         self._policy = task_policy(self.retries, self._retry_delays, retry_jitter_factor)
+        self._policy_record = policy_record(self._policy)
         self._store_cache: tuple[str, Any] | None = None
         self.__self__: Any = None
         self.__doc__ = fn.__doc__

@@ -12,6 +12,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from podium.client import PodiumClient, SyncPodiumClient, get_client
@@ -32,6 +33,7 @@ from podium.schemas.filters import (
 )
 from podium.schemas.sorting import FlowRunSort, LogSort
 from podium.schemas.states import State, StateCreate, StateType
+from podium.settings import clear_settings_cache
 
 Client = PodiumClient | SyncPodiumClient
 
@@ -248,3 +250,46 @@ def test_async_client_from_several_event_loops() -> None:
             return (await c.read_flow_run(run.id)).name
 
     assert [asyncio.run(work(n)) for n in range(3)] == ["l0", "l1", "l2"]
+
+
+async def test_answers_of_the_embedded_server_are_ordinary_responses(client: Client) -> None:
+    response = await call(client, "hello")
+
+    assert response.status_code == 200
+    assert response.json()
+    assert (response.request.method, response.request.url.path) == ("GET", "/api/hello")
+    response.raise_for_status()
+
+
+async def test_embedded_server_with_credentials_gets_them_from_the_client(
+    monkeypatch: pytest.MonkeyPatch, podium_home: Path
+) -> None:
+    monkeypatch.setenv("PODIUM_API_AUTH_STRING", "admin:secret")
+    clear_settings_cache()
+    async with get_client() as async_client:
+        flow_id = await async_client.create_flow_from_name("guarded")
+    with get_client(sync_client=True) as sync_client:
+        assert sync_client.read_flow(flow_id).name == "guarded"
+
+
+def test_httpx_settings_see_every_request_to_the_embedded_server() -> None:
+    seen: list[str] = []
+
+    def hook(request: httpx.Request) -> None:
+        seen.append(f"{request.method} {request.url.path}")
+
+    with get_client({"event_hooks": {"request": [hook]}}, sync_client=True) as c:
+        run = c.create_flow_run("hooked")
+        c.read_flow_run(run.id)
+
+    assert seen[-1] == f"GET /api/flow_runs/{run.id}"
+    assert "POST /api/flow_runs/" in seen
+
+
+@pytest.mark.parametrize("name", ["with space", "café", "a+b=c"])
+async def test_names_in_paths_reach_the_server_whole(client: Client, name: str) -> None:
+    flow_id = await call(client, "create_flow_from_name", name)
+
+    found = await call(client, "read_flow_by_name", name)
+
+    assert (found.id, found.name) == (flow_id, name)

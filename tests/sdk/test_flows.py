@@ -190,6 +190,67 @@ def test_bad_call_arguments_raise_at_call():
         f(1, 2)
 
 
+@pytest.mark.parametrize(
+    ("args", "kwargs", "expected"),
+    [
+        ((1,), {}, {"a": 1, "b": 2, "c": 3}),
+        ((1, 5), {}, {"a": 1, "b": 5, "c": 3}),
+        ((1,), {"c": 7}, {"a": 1, "b": 2, "c": 7}),
+        ((), {"c": 7, "a": 1}, {"a": 1, "b": 2, "c": 7}),
+        ((1, 2, 3), {}, {"a": 1, "b": 2, "c": 3}),
+    ],
+)
+def test_call_arguments_bind_in_signature_order_with_defaults(args, kwargs, expected):
+    @flow
+    def f(a: int, b: int = 2, c: int = 3) -> list[tuple[str, int]]:
+        return list(locals().items())
+
+    assert f(*args, **kwargs) == list(expected.items())
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "problem"),
+    [
+        ((), {}, "missing a required argument: 'a'"),
+        ((1, 2, 3, 4), {}, "too many positional arguments"),
+        ((1,), {"a": 1}, "multiple values for argument 'a'"),
+        ((1,), {"d": 1}, "unexpected keyword argument 'd'"),
+    ],
+)
+def test_call_arguments_that_do_not_fit_name_the_problem(args, kwargs, problem):
+    @flow
+    def f(a: int, b: int = 2, c: int = 3) -> None: ...
+
+    with pytest.raises(ParameterBindError, match=problem):
+        f(*args, **kwargs)
+
+
+def test_a_flow_run_starts_running_and_its_history_shows_it(client):
+    @flow
+    def f(x: int) -> int:
+        return x
+
+    state = f(1, return_state=True)
+    run = flow_run_of(client, state)
+    history = [s.type for s in client.read_flow_run_states(run.id)]
+    assert history == [StateType.RUNNING, StateType.COMPLETED]
+    assert run.run_count == 1
+    assert run.start_time is not None and run.end_time is not None
+    assert run.start_time <= run.end_time
+
+
+def test_a_flow_run_with_invalid_parameters_never_runs(client):
+    @flow
+    def f(x: int) -> int:
+        return x
+
+    state = f("not a number", return_state=True)
+    run = flow_run_of(client, state)
+    history = [s.type for s in client.read_flow_run_states(run.id)]
+    assert history == [StateType.PENDING, StateType.FAILED]
+    assert run.run_count == 0 and run.start_time is None
+
+
 def test_parameters_stored_as_json(client):
     @flow
     def f(when: dt.datetime, point: Point, items: set[int], blob: object = None):

@@ -18,7 +18,7 @@ import random
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 import orjson
@@ -32,6 +32,9 @@ from podium.exceptions import (
     ServerUnavailable,
     Unauthorized,
 )
+
+if TYPE_CHECKING:
+    from podium.client._asgi import DirectSender
 
 T = TypeVar("T")
 
@@ -123,18 +126,33 @@ def _retry_after(response: httpx.Response | None) -> float | None:
         return None
 
 
+def encode(call: Call) -> bytes | None:
+    """The call's body as JSON bytes (``None`` without one)."""
+    return None if call.json is None else orjson.dumps(body(call.json))
+
+
 class BaseClient:
-    """Sends calls with retries; subclasses pick sync or async httpx clients."""
+    """Sends calls with retries; subclasses pick sync or async httpx clients.
+
+    ``direct``, given for the embedded server, sends calls straight to its app instead
+    of through ``http`` (see :mod:`podium.client._asgi`); retries and errors are the same.
+    """
 
     is_async: bool = False
 
-    def __init__(self, http: httpx.Client | httpx.AsyncClient, *, retries: int = 5) -> None:
+    def __init__(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        *,
+        retries: int = 5,
+        direct: DirectSender | None = None,
+    ) -> None:
         self._http = http
         self.retries = retries
+        self._direct = direct
         self._flow_ids: dict[str, Any] = {}
 
-    def _request(self, call: Call) -> httpx.Request:
-        content = None if call.json is None else orjson.dumps(body(call.json))
+    def _request(self, call: Call, content: bytes | None) -> httpx.Request:
         headers = {"content-type": "application/json"} if content is not None else None
         return self._http.build_request(
             call.method, call.path, content=content, params=call.params, headers=headers
@@ -186,12 +204,16 @@ class BaseClient:
             return stop.value
 
     def _send_sync(self, call: Call) -> httpx.Response:
-        http = self._http
+        http, direct = self._http, self._direct
         assert isinstance(http, httpx.Client)
+        content = encode(call)
         for attempt in range(self.retries + 1):
             response, error = None, None
             try:
-                response = http.send(self._request(call))
+                if direct is not None:
+                    response = direct.send(call, content)
+                else:
+                    response = http.send(self._request(call, content))
             except RETRY_ERRORS as exc:
                 error = exc
             step = self._next_step(call, attempt, response, error)
@@ -201,12 +223,16 @@ class BaseClient:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _send_async(self, call: Call) -> httpx.Response:
-        http = self._http
+        http, direct = self._http, self._direct
         assert isinstance(http, httpx.AsyncClient)
+        content = encode(call)
         for attempt in range(self.retries + 1):
             response, error = None, None
             try:
-                response = await http.send(self._request(call))
+                if direct is not None:
+                    response = await direct.send_async(call, content)
+                else:
+                    response = await http.send(self._request(call, content))
             except RETRY_ERRORS as exc:
                 error = exc
             step = self._next_step(call, attempt, response, error)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
 from podium.client._base import Call, Op, api
 from podium.client._flows import flow_name_of
@@ -200,9 +201,17 @@ class RunCalls:
         return core.TaskRun.model_validate_json(response.content)
 
     @api
-    def report_task_runs(self, batch: actions.TaskRunBatch) -> Op[TaskRunBatchResult]:
-        """Send many task-run creations and state proposals in one request."""
-        response = yield Call("POST", "/task_runs/batch", batch.model_dump(mode="json"))
+    def report_task_runs(
+        self, batch: actions.TaskRunBatch | Mapping[str, Any]
+    ) -> Op[TaskRunBatchResult]:
+        """Send many task-run creations and state proposals in one request.
+
+        ``batch`` may also be a mapping already in JSON form (UUIDs and timestamps may be
+        left as such): the engine's reporter builds its records that way, so that a batch
+        of thousands is encoded in one call and carries no default fields.
+        """
+        payload = batch.model_dump(mode="json") if isinstance(batch, BaseModel) else batch
+        response = yield Call("POST", "/task_runs/batch", payload)
         return TaskRunBatchResult.model_validate_json(response.content)
 
     @api

@@ -99,6 +99,7 @@ def get_client(
         return PodiumClient(httpx.AsyncClient(base_url=base_url, **options), retries=retries)
     # Deferred on purpose (start-up time): the embedded server pulls in FastAPI and
     # SQLAlchemy, which a client of a remote server (PODIUM_API_URL) never needs.
+    from podium.client._asgi import DirectSender
     from podium.client._embedded import (
         AsyncEmbeddedTransport,
         EmbeddedServer,
@@ -106,12 +107,16 @@ def get_client(
     )
 
     server = EmbeddedServer.get(settings)
+    # Calls go straight to the app, unless the caller's httpx settings (hooks, auth, a
+    # transport of their own) must see every request.
     if sync_client:
         http = httpx.Client(
             base_url=EMBEDDED_BASE_URL, transport=EmbeddedTransport(server), **options
         )
-        return SyncPodiumClient(http, retries=retries)
+        direct = None if httpx_settings else DirectSender(server, http)
+        return SyncPodiumClient(http, retries=retries, direct=direct)
     ahttp = httpx.AsyncClient(
         base_url=EMBEDDED_BASE_URL, transport=AsyncEmbeddedTransport(server), **options
     )
-    return PodiumClient(ahttp, retries=retries)
+    adirect = None if httpx_settings else DirectSender(server, ahttp)
+    return PodiumClient(ahttp, retries=retries, direct=adirect)

@@ -13,7 +13,7 @@ import atexit
 import threading
 
 from podium.client import SyncPodiumClient, get_client
-from podium.settings import get_settings
+from podium.settings import Settings, get_settings
 
 __all__ = ["api_target", "engine_client"]
 
@@ -21,10 +21,23 @@ _lock = threading.Lock()
 _clients: dict[tuple[str | None, str], SyncPodiumClient] = {}
 
 
+_last_target: tuple[Settings, tuple[str | None, str]] | None = None
+
+
 def api_target() -> tuple[str | None, str]:
-    """What identifies the API the settings point at."""
+    """What identifies the API the settings point at.
+
+    Asked for several times per flow run (client, reporter, log shipper); it is kept
+    for as long as the settings object is the same.
+    """
+    global _last_target
     settings = get_settings()
-    return settings.api_url, settings.resolved_database_url
+    last = _last_target
+    if last is not None and last[0] is settings:
+        return last[1]
+    target = (settings.api_url, settings.resolved_database_url)
+    _last_target = (settings, target)
+    return target
 
 
 def _is_stale(client: SyncPodiumClient) -> bool:

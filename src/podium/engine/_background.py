@@ -6,10 +6,14 @@ at a time (lingering ``linger`` seconds so that a busy run sends few, large batc
 hands them to ``send``. When the queue holds ``max_size`` items, producers wait: memory
 stays bounded and nothing is dropped.
 
-``flush()`` waits until everything queued before it has been sent. Every sender is
-flushed at interpreter exit. A fork gives the child a fresh, empty sender (threads do not
-survive a fork). A batch that ``send`` fails on is logged loudly with what was lost; the
-thread carries on with the next.
+``flush()`` waits until everything queued before it has been sent; when the thread is
+not sending at that moment, the flushing thread sends the rest itself rather than wake
+the thread and wait to be woken in turn (the flow engine flushes at the end of every
+flow run, so those two hand-overs were paid per run). One batch is in flight at a time,
+whoever sends it, so batches reach the API in the order they were queued. Every sender
+is flushed at interpreter exit. A fork gives the child a fresh, empty sender (threads
+do not survive a fork). A batch that ``send`` fails on is logged loudly with what was
+lost; the sender carries on with the next.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ class BackgroundSender:
         self._cond = threading.Condition(threading.Lock())
         self._unsent = 0
         self._hurry = 0
+        self._sending = False
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
         _senders.add(self)
@@ -89,15 +94,19 @@ class BackgroundSender:
         if self._thread is None:
             return True
         deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
+        cond = self._cond
+        with cond:
             self._hurry += 1
             try:
-                self._cond.notify_all()
                 while self._unsent > 0:
+                    if self._items and not self._sending:
+                        self._send_locked(self._pop_batch())
+                        continue
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
                         return False
-                    self._cond.wait(remaining if remaining is not None else 1.0)
+                    cond.notify_all()
+                    cond.wait(remaining if remaining is not None else 1.0)
             finally:
                 self._hurry -= 1
         return True
@@ -114,36 +123,60 @@ class BackgroundSender:
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
+    def _pop_batch(self) -> list[Any]:
+        """Take the next batch off the queue (the lock is held); it is now in flight."""
+        n = min(len(self._items), self.batch_size)
+        self._sending = True
+        return [self._items.popleft() for _ in range(n)]
+
     def _take(self) -> list[Any]:
         cond = self._cond
         with cond:
-            while not self._items:
-                cond.wait()
-            if self._hurry == 0 and len(self._items) < self.batch_size:
-                deadline = time.monotonic() + self.linger
-                while self._hurry == 0 and len(self._items) < self.batch_size:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    cond.wait(remaining)
-            n = min(len(self._items), self.batch_size)
-            return [self._items.popleft() for _ in range(n)]
+            while True:
+                while not self._items or self._sending:
+                    cond.wait()
+                if self._hurry == 0 and len(self._items) < self.batch_size:
+                    deadline = time.monotonic() + self.linger
+                    while self._hurry == 0 and len(self._items) < self.batch_size:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0:
+                            break
+                        cond.wait(remaining)
+                # a flushing thread may have sent them meanwhile
+                if self._items and not self._sending:
+                    return self._pop_batch()
+
+    def _send_locked(self, batch: list[Any]) -> None:
+        """Send ``batch`` with the lock released; account for it when done."""
+        self._cond.release()
+        try:
+            self._send_batch(batch)
+        finally:
+            self._cond.acquire()
+            self._sending = False
+            self._unsent -= len(batch)
+            self._cond.notify_all()
+
+    def _send_batch(self, batch: list[Any]) -> None:
+        try:
+            self._send(batch)
+        except Exception as exc:
+            logger.error(
+                "%s could not send %d record(s); they are lost: %s",
+                self.name,
+                len(batch),
+                exc,
+                exc_info=not isinstance(exc, OSError),
+            )
 
     def _run(self) -> None:
         while True:
             batch = self._take()
             try:
-                self._send(batch)
-            except Exception as exc:
-                logger.error(
-                    "%s could not send %d record(s); they are lost: %s",
-                    self.name,
-                    len(batch),
-                    exc,
-                    exc_info=not isinstance(exc, OSError),
-                )
+                self._send_batch(batch)
             finally:
                 with self._cond:
+                    self._sending = False
                     self._unsent -= len(batch)
                     self._cond.notify_all()
 

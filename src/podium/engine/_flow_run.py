@@ -1,8 +1,8 @@
 """The steps of one flow run, shared by the sync and async loops in ``flow_engine``.
 
-``begin`` creates the run (or finds the child run a retried parent made before, see
-:mod:`podium.engine._identity`), stores its parameters, validates them and asks for
-Running. ``attempt`` is the context each call of the function runs in. ``on_return`` /
+``begin`` validates the parameters and creates the run with them, in Running (or finds
+the child run a retried parent made before, see :mod:`podium.engine._identity`, and asks
+for Running). ``attempt`` is the context each call of the function runs in. ``on_return`` /
 ``on_exception`` turn its outcome into a state; ``finish_attempt`` drains the task-run
 reporter and proposes that state, and returns ``None`` when the server answered
 AwaitingRetry. ``after`` runs the hooks and, for a top-level run, sends the logs.
@@ -19,6 +19,7 @@ from types import FrameType
 from typing import Any
 
 from podium.context import FlowRunContext, current_tags
+from podium.engine import _records as records
 from podium.engine._common import is_failure, new_id, run_hooks, run_hooks_async
 from podium.engine._heartbeats import beating
 from podium.engine._identity import subflow_key, subflow_task_run_id
@@ -30,8 +31,7 @@ from podium.exceptions import Abort, ParameterTypeError, Pause, TerminationSigna
 from podium.futures import PodiumFuture
 from podium.logging import flow_run_logger, flush_logs
 from podium.results import is_result_reference
-from podium.schemas.actions import TaskRunCreate
-from podium.schemas.core import FlowRunPolicy, TaskRunPolicy
+from podium.schemas.core import FlowRunPolicy
 from podium.schemas.responses import OrchestrationResult, SetStateStatus
 from podium.schemas.states import StateType
 from podium.states import (
@@ -94,7 +94,14 @@ class FlowRunSteps:
     # --- start --------------------------------------------------------------------
 
     def begin(self) -> State[Any] | None:
-        """Create the run and enter Running; a final state if the function must not run."""
+        """Create the run and enter Running; a final state if the function must not run.
+
+        A new run is created directly in Running (the policy accepts any first state),
+        which saves the round trip of a separate proposal; a run whose parameters do not
+        validate is created Pending and then fails, as its function never starts. A
+        child run that an earlier attempt of the parent made already exists and is
+        taken from the state it is in.
+        """
         flow, parent = self.flow, self.parent
         stored = flow._stored_parameters(self.parameters)
         key = None
@@ -109,6 +116,7 @@ class FlowRunSteps:
         name = flow.flow_run_name if isinstance(flow.flow_run_name, str) else None
         if name is not None:
             name = name.format(**self.parameters)
+        invalid = self._check_parameters()
         self.flow_run = self.client.create_flow_run(
             flow,
             name=name,
@@ -121,7 +129,7 @@ class FlowRunSteps:
             empirical_policy=FlowRunPolicy(
                 retries=flow.retries, retry_delay=flow.retry_delay_seconds
             ),
-            state=Pending(),
+            state=Pending() if invalid is not None else Running(),
         )
         self.logger = flow_run_logger(self.flow_run, flow)
         for param, reason in problems.items():
@@ -136,34 +144,39 @@ class FlowRunSteps:
             reused = self._reuse_child()
             if reused is not None:
                 return reused
-        elif callable(flow.flow_run_name):
+            return self._refuse(invalid) if invalid is not None else self._enter_running()
+        if callable(flow.flow_run_name):
             self._rename()
-        return self._validate() or self._enter_running()
+        if invalid is not None:
+            return self._refuse(invalid)
+        state = self.flow_run.state
+        if state is None or state.type != StateType.RUNNING:
+            return self._enter_running()
+        self._started()
+        return None
 
     def _report_parent_task(self, tags: list[str]) -> None:
         assert self.parent is not None
         flow = self.flow
         self.reporter.create(
-            TaskRunCreate.model_construct(
+            records.creation(
                 task_key=f"{flow.name}-subflow",
                 dynamic_key=str(self.parent_task_run_id),
                 id=self.parent_task_run_id,
                 name=flow.name,
                 flow_run_id=self.parent.flow_run.id,
-                state=Running().to_state_create(),
-                cache_key=None,
-                cache_expiration=None,
-                task_version=flow.version,
-                empirical_policy=TaskRunPolicy(),
+                state=records.timestamped("RUNNING", _now()),
                 tags=tags,
-                labels={},
-                task_inputs={},
+                policy={},
+                task_version=flow.version,
                 flow_run_run_count=self.parent.flow_run.run_count,
             )
         )
         if self.parent.flow_run.run_count > 1:
             # the record may exist from an earlier attempt of the parent
-            self.reporter.propose(self.parent_task_run_id, Running().to_state_create(), force=True)
+            self.reporter.propose(
+                self.parent_task_run_id, records.timestamped("RUNNING", _now()), force=True
+            )
 
     def _reuse_child(self) -> State[Any] | None:
         """The child run a previous attempt of the parent made: reuse or rerun it."""
@@ -190,34 +203,44 @@ class FlowRunSteps:
         self.logger = flow_run_logger(self.flow_run, self.flow)
 
     def _validate(self) -> State[Any] | None:
+        """Validate the parameters; the run's final state if they are invalid."""
+        invalid = self._check_parameters()
+        return self._refuse(invalid) if invalid is not None else None
+
+    def _check_parameters(self) -> ParameterTypeError | None:
+        """Validate the parameters and prepare the call; the error if they are invalid."""
         flow = self.flow
         values = self.parameters
         if flow.should_validate_parameters:
             try:
                 values = flow._call.validate(values, skip=flow._self_name)
             except ParameterTypeError as exc:
-                self.logger.error("%s", exc)
-                state = Failed(
-                    message=f"Validation of flow parameters failed with error: {exc}",
-                    state_details={"retriable": False},
-                ).attach_result(exc)
-                return self._propose_final(state)
+                return exc
         self.call_parameters = values
         self.args, self.kwargs = flow._call.to_call(values)
         return None
+
+    def _refuse(self, exc: ParameterTypeError) -> State[Any] | None:
+        """End the run Failed (not retriable) for parameters that do not validate."""
+        self.logger.error("%s", exc)
+        state = Failed(
+            message=f"Validation of flow parameters failed with error: {exc}",
+            state_details={"retriable": False},
+        ).attach_result(exc)
+        return self._propose_final(state)
+
+    def _started(self) -> None:
+        """The run is Running: say so and call the ``on_running`` hooks."""
+        self.logger.info("Beginning flow run %r for flow %r", self.flow_run.name, self.flow.name)
+        if self.flow.on_running:
+            run_hooks(self.flow.on_running, self.flow, self.flow_run, Running(), self.logger)
 
     def _enter_running(self) -> State[Any] | None:
         for _ in range(_MAX_WAITS):
             result = self._propose(Running())
             if result.status == SetStateStatus.ACCEPT:
                 self.flow_run.run_count += 1
-                self.logger.info(
-                    "Beginning flow run %r for flow %r", self.flow_run.name, self.flow.name
-                )
-                if self.flow.on_running:
-                    run_hooks(
-                        self.flow.on_running, self.flow, self.flow_run, Running(), self.logger
-                    )
+                self._started()
                 return None
             if result.status == SetStateStatus.WAIT:
                 _sleep(result.details.delay_seconds)  # type: ignore[union-attr]
@@ -347,7 +370,9 @@ class FlowRunSteps:
                 state.fresh_copy(data=None) if not is_result_reference(state.data) else state
             )
             self.reporter.propose(
-                self.parent_task_run_id, parent_state.to_state_create(), force=True
+                self.parent_task_run_id,
+                records.state_record(parent_state.to_state_create()),
+                force=True,
             )
         if self.logger is not None:
             self.logger.info("Finished in state %s(%s)", state.name, state.message or "")

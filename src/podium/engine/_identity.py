@@ -38,8 +38,7 @@ def task_call_identity(
     if flow_ctx is None:
         return f"{code.co_qualname}:{frame.f_lineno}#{new_id().hex[:12]}", 0
     lineno = frame.f_lineno
-    occurrence = flow_ctx.next_occurrence((task_key, code, lineno))
-    index = flow_ctx.next_occurrence(task_key)
+    occurrence, index = flow_ctx.next_occurrences((task_key, code, lineno), task_key)
     return f"{code.co_qualname}:{lineno}#{occurrence}", index
 
 

@@ -25,18 +25,26 @@ __all__ = ["CallSignature", "jsonable_parameters"]
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY,)
 _VAR_POSITIONAL = inspect.Parameter.VAR_POSITIONAL
 _VAR_KEYWORD = inspect.Parameter.VAR_KEYWORD
+_PLAIN = inspect.Parameter.POSITIONAL_OR_KEYWORD
+_EMPTY = inspect.Parameter.empty
 
 
 class CallSignature:
     """A function's signature, prepared for fast binding and validation."""
 
-    __slots__ = ("_models", "fn", "kinds", "signature")
+    __slots__ = ("_models", "_names", "_plain", "fn", "kinds", "signature")
 
     def __init__(self, fn: Any) -> None:
         self.fn = fn
         self.signature = inspect.signature(fn)
-        self.kinds = [(p.name, p.kind) for p in self.signature.parameters.values()]
+        params = list(self.signature.parameters.values())
+        self.kinds = [(p.name, p.kind) for p in params]
         self._models: dict[str | None, Any] = {}
+        # A signature of plain parameters (no *args, **kwargs, keyword- or positional-only)
+        # is bound without inspect's BoundArguments: that is most tasks, on every call.
+        plain = all(p.kind is _PLAIN for p in params)
+        self._plain = tuple((p.name, p.default) for p in params) if plain else None
+        self._names = tuple(p.name for p in params)
 
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """The parameters of a call, defaults applied, in signature order.
@@ -44,12 +52,42 @@ class CallSignature:
         Raises:
             ParameterBindError: the arguments do not fit the signature.
         """
+        if self._plain is not None:
+            quick = self._bind_plain(self._plain, args, kwargs)
+            if quick is not None:
+                return quick
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as exc:
             raise ParameterBindError.from_bind_failure(self.fn, exc, args, kwargs) from None
         bound.apply_defaults()
         return bound.arguments
+
+    def _bind_plain(
+        self, plain: tuple[tuple[str, Any], ...], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """:meth:`bind` for plain parameters; ``None`` when the call does not fit.
+
+        A call that does not fit goes the general way, which names the problem.
+        """
+        given = len(args)
+        if not kwargs and given == len(plain):
+            return dict(zip(self._names, args, strict=True))
+        if given > len(plain):
+            return None
+        bound: dict[str, Any] = {}
+        from_kwargs = 0
+        for index, (name, default) in enumerate(plain):
+            if index < given:
+                bound[name] = args[index]
+            elif name in kwargs:
+                bound[name] = kwargs[name]
+                from_kwargs += 1
+            elif default is not _EMPTY:
+                bound[name] = default
+            else:
+                return None
+        return bound if from_kwargs == len(kwargs) else None
 
     def to_call(self, parameters: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
         """``*args, **kwargs`` that call the function with ``parameters``."""

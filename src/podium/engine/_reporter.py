@@ -1,10 +1,11 @@
 """The task-run reporter: task-run records reach the API in the background, in batches.
 
 The task engine decides a task run's states itself (no server consent is needed for a
-plain task) and hands each record to the reporter: a creation
-(:class:`~podium.schemas.actions.TaskRunCreate`, with the run's first state) and state
-proposals. The reporter's thread sends them with ``report_task_runs`` (one request, one
-transaction per batch; creations are idempotent by id). The flow engine calls
+plain task) and hands each record to the reporter: a creation (the shape of
+:class:`~podium.schemas.actions.TaskRunCreate`, with the run's first state) and state
+proposals, as plain JSON-ready dicts (:mod:`podium.engine._records`). The reporter's
+thread sends them with ``report_task_runs`` (one request, one transaction per batch;
+creations are idempotent by id). The flow engine calls
 :meth:`TaskRunReporter.flush` before it proposes the flow run's final state, so a
 finished flow run never shows a task run still running.
 
@@ -21,8 +22,8 @@ from uuid import UUID
 
 from podium.engine._api import api_target, engine_client
 from podium.engine._background import BackgroundSender, sender_for_this_process
-from podium.schemas.actions import TaskRunBatch, TaskRunCreate, TaskRunStateProposal
-from podium.schemas.states import StateCreate
+from podium.engine._records import Record, is_proposal
+from podium.engine._records import proposal as proposal_record
 
 __all__ = ["CollectingReporter", "TaskRunReporter", "get_reporter", "install_collector"]
 
@@ -36,15 +37,13 @@ class TaskRunReporter:
         self.target = target
         self._sender = BackgroundSender("podium-task-run-reporter", self._send)
 
-    def create(self, record: TaskRunCreate) -> None:
+    def create(self, record: Record) -> None:
         """Queue a task run's creation (its ``state`` is its first state)."""
         self._sender.put(record)
 
-    def propose(self, task_run_id: UUID, state: StateCreate, force: bool = False) -> None:
+    def propose(self, task_run_id: UUID, state: Record, force: bool = False) -> None:
         """Queue a state proposal for a task run."""
-        self._sender.put(
-            TaskRunStateProposal.model_construct(task_run_id=task_run_id, state=state, force=force)
-        )
+        self._sender.put(proposal_record(task_run_id, state, force))
 
     def put_many(self, records: list[Any]) -> None:
         """Queue records collected elsewhere (a process-pool worker)."""
@@ -62,10 +61,12 @@ class TaskRunReporter:
             )
         return done
 
-    def _send(self, items: list[Any]) -> None:
-        creations = [item for item in items if isinstance(item, TaskRunCreate)]
-        proposals = [item for item in items if isinstance(item, TaskRunStateProposal)]
-        batch = TaskRunBatch.model_construct(task_runs=creations, states=proposals)
+    def _send(self, items: list[Record]) -> None:
+        creations: list[Record] = []
+        proposals: list[Record] = []
+        for item in items:
+            (proposals if is_proposal(item) else creations).append(item)
+        batch = {"task_runs": creations, "states": proposals}
         result = engine_client(self.target).report_task_runs(batch)
         refused = result.refused
         if refused:
@@ -83,13 +84,11 @@ class CollectingReporter:
     def __init__(self) -> None:
         self.records: list[Any] = []
 
-    def create(self, record: TaskRunCreate) -> None:
+    def create(self, record: Record) -> None:
         self.records.append(record)
 
-    def propose(self, task_run_id: UUID, state: StateCreate, force: bool = False) -> None:
-        self.records.append(
-            TaskRunStateProposal.model_construct(task_run_id=task_run_id, state=state, force=force)
-        )
+    def propose(self, task_run_id: UUID, state: Record, force: bool = False) -> None:
+        self.records.append(proposal_record(task_run_id, state, force))
 
     def put_many(self, records: list[Any]) -> None:
         self.records.extend(records)

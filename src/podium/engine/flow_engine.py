@@ -1,7 +1,8 @@
 """The flow run loop, sync and async.
 
-Unlike a task run, a flow run goes through the API at each step: it is created, it asks
-to enter Running, and it proposes its final state, and the server's answer is obeyed.
+Unlike a task run, a flow run goes through the API at each step: it is created (directly
+in Running, or Pending when its parameters do not validate), it asks to enter Running
+again for a retry, and it proposes its final state, and the server's answer is obeyed.
 A Failed proposal may come back as AwaitingRetry (the server's retry rule): the engine
 waits until the scheduled time and runs the function again. A refused Running (the run
 was cancelled, or is already finished) stops the run without calling the function.

@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from types import GeneratorType
 from typing import Any
 from uuid import UUID
 
 from podium.context import FlowRunContext, TaskRunContext, TaskRunInfo, current_tags
+from podium.engine import _records as records
 from podium.engine._common import is_failure, new_id, retry_delay, run_hooks, run_hooks_async
 from podium.engine._reporter import get_reporter
 from podium.engine._resolve import resolve_inputs
@@ -30,10 +30,9 @@ from podium.futures import RunStatus
 from podium.logging import capture_prints, flush_logs, setup_logging, task_run_logger
 from podium.results import ResultStore
 from podium.schemas._base import now_utc
-from podium.schemas.actions import TaskRunCreate
 from podium.schemas.core import TaskRunPolicy
 from podium.schemas.states import State as StateSchema
-from podium.schemas.states import StateCreate, StateType
+from podium.schemas.states import StateType
 from podium.states import (
     AwaitingRetry,
     Cached,
@@ -145,12 +144,12 @@ class TaskRunEngine:
         else:
             final = self._cached()
         if final is None:
-            first = StateCreate(type=StateType.RUNNING, timestamp=now_utc())
+            first = records.timestamped("RUNNING", now_utc())
             self.info.run_count = 1
             if self.status is not None:
                 self.status.type = StateType.RUNNING
         else:
-            first = final.to_state_create()
+            first = records.state_record(final.to_state_create())
         self.reporter.create(self._record(first, inputs, tags, flow_run_id))
         if final is None and task.on_running:
             run_hooks(task.on_running, task, self.info, State(type=StateType.RUNNING), self.logger)
@@ -168,23 +167,26 @@ class TaskRunEngine:
         return name
 
     def _record(
-        self, first: StateCreate, inputs: dict[str, Any], tags: list[str], flow_run_id: UUID | None
-    ) -> TaskRunCreate:
+        self,
+        first: records.Record,
+        inputs: dict[str, Any],
+        tags: list[str],
+        flow_run_id: UUID | None,
+    ) -> records.Record:
         task = self.task
-        return TaskRunCreate.model_construct(
+        return records.creation(
             task_key=task.task_key,
             dynamic_key=self.dynamic_key,
             id=self.id,
             name=self.info.name,
             flow_run_id=flow_run_id,
             state=first,
+            tags=tags,
+            policy=task._policy_record,
+            task_version=task.version,
+            task_inputs=inputs,
             cache_key=self.cache_key,
             cache_expiration=self.cache_expiration,
-            task_version=task.version,
-            empirical_policy=task._policy,
-            tags=tags,
-            labels={},
-            task_inputs=inputs,
             flow_run_run_count=self.flow_ctx.flow_run.run_count if self.flow_ctx else 0,
         )
 
@@ -241,11 +243,9 @@ class TaskRunEngine:
     def call_args(self) -> tuple[list[Any], dict[str, Any]]:
         return self.task._call.to_call(self.parameters)
 
-    @contextmanager
-    def attempt(self) -> Iterator[None]:
-        """The context the function runs in: the task run context and print capture."""
-        with self.ctx, capture_prints(self.logger if self.ctx.log_prints else None):
-            yield
+    def print_capture(self) -> AbstractContextManager[None]:
+        """Print capture for one attempt (entered with the task run context)."""
+        return capture_prints(self.logger if self.ctx.log_prints else None)
 
     def on_return(self, value: Any) -> State[Any] | None:
         """The final state for a returned value (``None``: the returned state asks a retry).
@@ -315,30 +315,31 @@ class TaskRunEngine:
             retries,
             self.delay,
         )
-        self.reporter.propose(
-            self.id,
-            AwaitingRetry(scheduled_time=scheduled, message=state.message).to_state_create(),
-        )
+        retry = AwaitingRetry(scheduled_time=scheduled, message=state.message)
+        self.reporter.propose(self.id, records.state_record(retry.to_state_create()))
         return None
 
     def start_retry(self) -> None:
         """Enter Retrying (forced: the engine, not the server, decides task retries)."""
         self.info.run_count += 1
-        self.reporter.propose(self.id, Retrying().to_state_create(), force=True)
+        self.reporter.propose(
+            self.id, records.state_record(Retrying().to_state_create()), force=True
+        )
 
     # --- end ----------------------------------------------------------------------
 
     def finish(self, state: State[Any], need_state: bool = True) -> State[Any]:
         """Report the final state; returns it (for :data:`COMPLETED`, built if needed)."""
         if state is COMPLETED:
-            proposal = StateCreate(type=StateType.COMPLETED, timestamp=now_utc())
-            self.reporter.propose(self.id, proposal)
+            timestamp = now_utc()
+            self.reporter.propose(self.id, records.timestamped("COMPLETED", timestamp))
             if self.status is not None:
                 self.status.type = StateType.COMPLETED
             if not need_state and not self.task.on_completion:
                 return state
             state = Completed(
-                timestamp=proposal.timestamp,
+                id=new_id(),
+                timestamp=timestamp,
                 state_details={"task_run_id": self.id, "flow_run_id": self.info.flow_run_id},
             ).attach_result(self.value)
             return state
@@ -349,7 +350,7 @@ class TaskRunEngine:
             details.cache_key = self.cache_key
             details.cache_expiration = self.cache_expiration
         if state.name != "Cached" and state.name != "NotReady":
-            self.reporter.propose(self.id, state.to_state_create())
+            self.reporter.propose(self.id, records.state_record(state.to_state_create()))
         if self.status is not None:
             self.status.type = state.type
         return state
@@ -407,9 +408,12 @@ def run_task_sync(
     timeout = task.timeout_seconds
     while state is None:
         args, kwargs = engine.call_args()
-        with engine.attempt():
+        with engine.ctx, engine.print_capture():
             try:
-                with sync_timeout(timeout):
+                if timeout:
+                    with sync_timeout(timeout):
+                        value = fn(*args, **kwargs)
+                else:
                     value = fn(*args, **kwargs)
             except BaseException as exc:
                 state = engine.on_exception(exc)
@@ -439,9 +443,12 @@ async def run_task_async(
     timeout = task.timeout_seconds
     while state is None:
         args, kwargs = engine.call_args()
-        with engine.attempt():
+        with engine.ctx, engine.print_capture():
             try:
-                async with async_timeout(timeout):
+                if timeout:
+                    async with async_timeout(timeout):
+                        value = await fn(*args, **kwargs)
+                else:
                     value = await fn(*args, **kwargs)
             except BaseException as exc:
                 state = engine.on_exception(exc)

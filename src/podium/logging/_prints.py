@@ -11,9 +11,8 @@ from __future__ import annotations
 import builtins
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager
+from contextvars import ContextVar, Token
 from typing import Any
 
 __all__ = ["capture_prints", "print_as_log"]
@@ -43,13 +42,34 @@ def _install() -> None:
             builtins.print = print_as_log
 
 
-@contextmanager
-def capture_prints(logger: Any | None) -> Iterator[None]:
+class _PrintCapture:
+    """The context manager :func:`capture_prints` returns.
+
+    A class rather than a generator: it is entered for every task run, and leaving
+    capture off where it already is off costs nothing.
+    """
+
+    __slots__ = ("_logger", "_token")
+
+    def __init__(self, logger: Any | None) -> None:
+        self._logger = logger
+        self._token: Token[Any] | None = None
+
+    def __enter__(self) -> None:
+        logger = self._logger
+        if logger is None and _capture.get() is None:
+            return
+        if logger is not None:
+            _install()
+        self._token = _capture.set(logger)
+
+    def __exit__(self, *exc: object) -> None:
+        token = self._token
+        if token is not None:
+            self._token = None
+            _capture.reset(token)
+
+
+def capture_prints(logger: Any | None) -> AbstractContextManager[None]:
     """Within the block, ``print`` logs to ``logger``; ``None`` turns capture off."""
-    if logger is not None:
-        _install()
-    token = _capture.set(logger)
-    try:
-        yield
-    finally:
-        _capture.reset(token)
+    return _PrintCapture(logger)

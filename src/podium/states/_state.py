@@ -53,6 +53,12 @@ class _Unset:
 
 _UNSET: Any = _Unset()
 
+
+def _unset() -> Any:
+    # A factory, not a default: pydantic deep-copies a private default for every state.
+    return _UNSET
+
+
 INLINE_DATA_LIMIT = 1024
 """Largest plain-JSON ``data`` (in encoded bytes) that is sent to the API inline."""
 
@@ -62,7 +68,7 @@ _LOAD_RETRY_DELAYS = (0.05, 0.25)  # storage may lag behind a write in another p
 class State(StateSchema, Generic[R]):
     """A run's state, with its result (in memory and/or as a persisted reference)."""
 
-    _result: Any = PrivateAttr(default=_UNSET)
+    _result: Any = PrivateAttr(default_factory=_unset)
 
     def model_post_init(self, context: Any, /) -> None:
         super().model_post_init(context)
@@ -76,7 +82,17 @@ class State(StateSchema, Generic[R]):
 
     def has_result_in_memory(self) -> bool:
         """Whether the result value is held in this process."""
-        return self._result is not _UNSET
+        return self._in_memory() is not _UNSET
+
+    def _in_memory(self) -> Any:
+        """The in-memory result, or ``_UNSET``.
+
+        Read from pydantic's private storage directly: the attribute goes through
+        ``BaseModel.__getattr__``, which a flow collecting thousands of results pays
+        for on every one.
+        """
+        private = self.__pydantic_private__
+        return _UNSET if private is None else private.get("_result", _UNSET)
 
     def result(self, raise_on_failure: bool = True, retry_result_failure: bool = True) -> R:
         """Return the run's result.
@@ -92,6 +108,10 @@ class State(StateSchema, Generic[R]):
             UnfinishedRun: the run is not in a final state.
             MissingResult: the result was not kept in memory nor persisted.
         """
+        if self.type is StateType.COMPLETED:
+            value = self._in_memory()
+            if value is not _UNSET:
+                return value
         if self.is_paused():
             raise PausedRun("Run is paused, its result is not available.", state=self)
         if not self.is_final():
