@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 
 import pytest
@@ -36,6 +37,27 @@ def test_task_in_flow_is_recorded(client):
     assert {r.name for r in runs} == {"add-0", "add-1"}
     assert all(r.run_count == 1 and r.start_time and r.end_time for r in runs)
     assert len({r.dynamic_key for r in runs}) == 2
+
+
+def test_a_flow_that_seeds_random_still_gets_new_run_ids(client):
+    @task
+    def draw() -> float:
+        return random.random()
+
+    @flow
+    def seeded() -> float:
+        random.seed(42)
+        return draw()
+
+    first = seeded(return_state=True)
+    second = seeded(return_state=True)
+
+    assert first.result() == second.result()
+    first_runs = task_runs_of(client, first.state_details.flow_run_id)
+    second_runs = task_runs_of(client, second.state_details.flow_run_id)
+    assert len(first_runs) == len(second_runs) == 1
+    assert first_runs[0].id != second_runs[0].id
+    assert first_runs[0].flow_run_id != second_runs[0].flow_run_id
 
 
 def test_task_outside_flow_runs_and_is_recorded(client):

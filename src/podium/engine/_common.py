@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import logging
 import random
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from podium._ids import new_uuid as new_id
 from podium.states import State
 
 __all__ = ["is_failure", "new_id", "retry_delay", "run_hooks", "run_hooks_async"]
 
 logger = logging.getLogger("podium.engine")
-
-
-def new_id() -> uuid.UUID:
-    """A random (version 4) UUID for a run.
-
-    Drawn from ``random`` (seeded from the OS, reseeded after a fork) rather than
-    ``os.urandom``: ids need to be unique, not unpredictable, and ``os.urandom`` releases
-    the GIL, which under load costs a thread switch on every task run.
-    """
-    return uuid.UUID(int=random.getrandbits(128), version=4)
 
 
 def is_failure(state: State[Any]) -> bool:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from podium._ids import new_uuid
 
 
 def now_utc() -> dt.datetime:
@@ -43,6 +45,6 @@ class ActionModel(PodiumModel):
 class ObjectModel(PodiumModel):
     """An object the server stores: it has an id and creation/update times."""
 
-    id: UUID = Field(default_factory=uuid4)
+    id: UUID = Field(default_factory=new_uuid)
     created: UtcDateTime | None = None
     updated: UtcDateTime | None = None

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import Field
 
+from podium._ids import new_uuid
 from podium.schemas._base import ActionModel, PodiumModel, UtcDateTime, now_utc
 
 
@@ -78,7 +79,7 @@ class State(PodiumModel):
     persisted result lives) or a small JSON value; never a pickled payload.
     """
 
-    id: UUID = Field(default_factory=uuid4)
+    id: UUID = Field(default_factory=new_uuid)
     type: StateType
     name: str | None = None
     timestamp: UtcDateTime = Field(default_factory=now_utc)
@@ -142,7 +143,7 @@ def state_from_create(
     ``details`` replaces the proposal's state details when given.
     """
     return State.model_construct(
-        id=uuid4(),
+        id=new_uuid(),
         type=proposal.type,
         name=proposal.resolved_name(),
         timestamp=proposal.timestamp or now or now_utc(),

@@ -9,11 +9,11 @@ from collections import Counter
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Generic, Self, TypeGuard, TypeVar
-from uuid import uuid4
 
 import orjson
 from pydantic import PrivateAttr
 
+from podium._ids import new_uuid
 from podium.exceptions import (
     CancelledRun,
     CrashedRun,
@@ -142,7 +142,7 @@ class State(StateSchema, Generic[R]):
 
     def fresh_copy(self, **kwargs: Any) -> Self:
         """A copy with a new id and timestamp (``kwargs`` override fields)."""
-        return self.model_copy(update={"id": uuid4(), "timestamp": now_utc(), **kwargs})
+        return self.model_copy(update={"id": new_uuid(), "timestamp": now_utc(), **kwargs})
 
     def __repr__(self) -> str:
         result = repr(self._result) if self.has_result_in_memory() else repr(self.data)

@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from podium._ids import new_uuid
 from podium.server.database.types import JSONType, Timestamp
 
 NAMING = {
@@ -44,7 +45,7 @@ class Base(DeclarativeBase):
 
 
 class ObjectMixin:
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
     created: Mapped[dt.datetime] = mapped_column(
         Timestamp(), default=_now, server_default=func.now()
     )
@@ -131,7 +132,7 @@ class TaskRun(RunMixin, Base):
 
 
 class StateMixin:
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
     type: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String)
     timestamp: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_now)
@@ -155,7 +156,7 @@ class TaskRunState(StateMixin, Base):
 class Log(Base):
     __tablename__ = "log"
     __table_args__ = (Index("ix_log__flow_run_timestamp", "flow_run_id", "timestamp"),)
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
     created: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_now)
     updated: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_now)
     name: Mapped[str] = mapped_column(String)

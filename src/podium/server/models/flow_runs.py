@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from podium._ids import new_uuid
 from podium.schemas import actions
 from podium.schemas.responses import (
     CountRequest,
@@ -81,7 +82,7 @@ def create_flow_run(
     if existing is not None:
         return existing, False
     values = RunValues(
-        id=run.id or uuid4(),
+        id=run.id or new_uuid(),
         created=now,
         updated=now,
         name=run.name or generate_run_name(),

@@ -13,12 +13,13 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import TypeAdapter
 from sqlalchemy import CursorResult, Table, delete, insert, select
 from sqlalchemy.orm import Session
 
+from podium._ids import new_uuid
 from podium.schedules import SCHEDULE_TYPES
 from podium.schemas.states import StateType
 from podium.server.database import orm
@@ -130,7 +131,7 @@ def _insert(
         *([] if AUTO_SCHEDULED_TAG in deployment.tags else [AUTO_SCHEDULED_TAG]),
     ]
     for key, when in runs.items():
-        run_id, state_id = uuid4(), uuid4()
+        run_id, state_id = new_uuid(), new_uuid()
         rows.append(
             {
                 "id": run_id,

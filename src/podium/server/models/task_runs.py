@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, cast
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from podium._ids import new_uuid
 from podium.schemas import actions
 from podium.schemas.responses import (
     CountRequest,
@@ -54,7 +55,7 @@ _SORTS: dict[Any, tuple[Any, ...]] = {
 def _new_values(run: actions.TaskRunCreate, now: dt.datetime) -> RunValues:
     return RunValues(
         {
-            "id": run.id or uuid4(),
+            "id": run.id or new_uuid(),
             "flow_run_id": run.flow_run_id,
             "name": run.name or f"{run.task_key}-{run.dynamic_key}",
             "task_key": run.task_key,
