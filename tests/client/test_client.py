@@ -286,7 +286,7 @@ def test_httpx_settings_see_every_request_to_the_embedded_server() -> None:
     assert "POST /api/flow_runs/" in seen
 
 
-@pytest.mark.parametrize("name", ["with space", "café", "a+b=c"])
+@pytest.mark.parametrize("name", ["with space", "café", "a+b=c", "etl?daily", "etl#2"])
 async def test_names_in_paths_reach_the_server_whole(client: Client, name: str) -> None:
     flow_id = await call(client, "create_flow_from_name", name)
 

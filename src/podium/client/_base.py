@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -56,6 +57,15 @@ class Call:
 
 
 Op = Generator[Call, httpx.Response, T]
+
+
+def segment(value: object) -> str:
+    """A name as one path segment: ``?``, ``#``, spaces and the like percent-encoded.
+
+    Names may hold characters that end a URL's path (a flow called ``etl?daily``);
+    sent as they are, the server would look up ``etl``.
+    """
+    return quote(str(value), safe="")
 
 
 def body(value: Any) -> Any:

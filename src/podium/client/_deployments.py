@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import TypeAdapter
 
-from podium.client._base import Call, Op, api
+from podium.client._base import Call, Op, api, segment
 from podium.client._runs import to_state_create
 from podium.schedules import Schedule, is_schedule_type
 from podium.schemas import core
@@ -126,7 +126,9 @@ class DeploymentCalls:
         flow_name, _, deployment_name = name.partition("/")
         if not deployment_name:
             raise ValueError(f"Expected '<flow name>/<deployment name>', got {name!r}")
-        response = yield Call("GET", f"/deployments/name/{flow_name}/{deployment_name}")
+        response = yield Call(
+            "GET", f"/deployments/name/{segment(flow_name)}/{segment(deployment_name)}"
+        )
         return Deployment.model_validate_json(response.content)
 
     @api

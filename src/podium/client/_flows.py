@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from podium.client._base import Call, Op, api
+from podium.client._base import Call, Op, api, segment
 from podium.schemas import actions, core
 from podium.schemas.filters import FlowFilter, FlowRunFilter, TaskRunFilter
 from podium.schemas.responses import CountRequest, FlowReadRequest
@@ -48,7 +48,7 @@ class FlowCalls:
 
     @api
     def read_flow_by_name(self, flow_name: str) -> Op[core.Flow]:
-        response = yield Call("GET", f"/flows/name/{flow_name}")
+        response = yield Call("GET", f"/flows/name/{segment(flow_name)}")
         return core.Flow.model_validate_json(response.content)
 
     @api

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import TypeAdapter
 
-from podium.client._base import Call, Op, api
+from podium.client._base import Call, Op, api, segment
 from podium.schemas.filters import FilterNames, WorkerFilter, WorkPoolFilter, WorkQueueFilter
 from podium.schemas.states import State
 from podium.schemas.work_pools import (
@@ -61,15 +61,15 @@ class WorkPoolCalls:
                     base_job_template=work_pool.base_job_template,
                     concurrency_limit=work_pool.concurrency_limit,
                 )
-                yield Call("PATCH", f"/work_pools/{work_pool.name}", update)
-                response = yield Call("GET", f"/work_pools/{work_pool.name}")
+                yield Call("PATCH", f"/work_pools/{segment(work_pool.name)}", update)
+                response = yield Call("GET", f"/work_pools/{segment(work_pool.name)}")
                 return WorkPool.model_validate_json(response.content)
         response = yield Call("POST", "/work_pools/", work_pool)
         return WorkPool.model_validate_json(response.content)
 
     @api
     def read_work_pool(self, work_pool_name: str) -> Op[WorkPool]:
-        response = yield Call("GET", f"/work_pools/{work_pool_name}")
+        response = yield Call("GET", f"/work_pools/{segment(work_pool_name)}")
         return WorkPool.model_validate_json(response.content)
 
     @api
@@ -85,11 +85,11 @@ class WorkPoolCalls:
 
     @api
     def update_work_pool(self, work_pool_name: str, work_pool: WorkPoolUpdate) -> Op[None]:
-        yield Call("PATCH", f"/work_pools/{work_pool_name}", work_pool)
+        yield Call("PATCH", f"/work_pools/{segment(work_pool_name)}", work_pool)
 
     @api
     def delete_work_pool(self, work_pool_name: str) -> Op[None]:
-        yield Call("DELETE", f"/work_pools/{work_pool_name}")
+        yield Call("DELETE", f"/work_pools/{segment(work_pool_name)}")
 
     # --- queues ---------------------------------------------------------------------
 
@@ -112,7 +112,7 @@ class WorkPoolCalls:
         create = WorkQueueCreate(name=name, **{k: v for k, v in given.items() if v is not None})
         if work_pool_name is None:
             raise ValueError("work_pool_name is required: every queue belongs to a work pool")
-        response = yield Call("POST", f"/work_pools/{work_pool_name}/queues", create)
+        response = yield Call("POST", f"/work_pools/{segment(work_pool_name)}/queues", create)
         return WorkQueue.model_validate_json(response.content)
 
     @api
@@ -122,7 +122,9 @@ class WorkPoolCalls:
 
     @api
     def read_work_queue_by_name(self, name: str, work_pool_name: str) -> Op[WorkQueue]:
-        response = yield Call("GET", f"/work_pools/{work_pool_name}/queues/{name}")
+        response = yield Call(
+            "GET", f"/work_pools/{segment(work_pool_name)}/queues/{segment(name)}"
+        )
         return WorkQueue.model_validate_json(response.content)
 
     @api
@@ -136,7 +138,7 @@ class WorkPoolCalls:
         request = _page(WorkQueueReadRequest(work_queues=work_queue_filter), limit, offset)
         path = "/work_queues/filter"
         if work_pool_name is not None:
-            path = f"/work_pools/{work_pool_name}/queues/filter"
+            path = f"/work_pools/{segment(work_pool_name)}/queues/filter"
         response = yield Call("POST", path, request)
         return _QUEUES.validate_json(response.content)
 
@@ -163,7 +165,7 @@ class WorkPoolCalls:
                 None if heartbeat_interval_seconds is None else int(heartbeat_interval_seconds)
             ),
         )
-        yield Call("POST", f"/work_pools/{work_pool_name}/workers/heartbeat", beat)
+        yield Call("POST", f"/work_pools/{segment(work_pool_name)}/workers/heartbeat", beat)
 
     @api
     def read_workers_for_work_pool(
@@ -174,7 +176,9 @@ class WorkPoolCalls:
         limit: int | None = None,
     ) -> Op[list[Worker]]:
         request = _page(WorkerReadRequest(workers=worker_filter), limit, offset)
-        response = yield Call("POST", f"/work_pools/{work_pool_name}/workers/filter", request)
+        response = yield Call(
+            "POST", f"/work_pools/{segment(work_pool_name)}/workers/filter", request
+        )
         return _WORKERS.validate_json(response.content)
 
     @api
@@ -199,7 +203,7 @@ class WorkPoolCalls:
         )
         response = yield Call(
             "POST",
-            f"/work_pools/{work_pool_name}/get_scheduled_flow_runs",
+            f"/work_pools/{segment(work_pool_name)}/get_scheduled_flow_runs",
             request.model_dump(mode="json"),
         )
         return _DUE.validate_json(response.content)
