@@ -31,12 +31,14 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import fsspec
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from podium.settings import get_settings
+
+if TYPE_CHECKING:
+    import fsspec
 
 __all__ = [
     "LocalFileSystem",
@@ -166,6 +168,10 @@ class RemoteFileSystem(BaseModel):
     def filesystem(self) -> fsspec.AbstractFileSystem:
         """The fsspec filesystem object (created once per instance)."""
         if self._fs is None:
+            # Imported here (start-up time): every run imports this module, few use
+            # a remote backend.
+            import fsspec
+
             self._fs = fsspec.filesystem(self.protocol, **self.settings)
         return self._fs
 
