@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Set as AbstractSet
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from pydantic import Field
@@ -23,6 +24,11 @@ class StateType(StrEnum):
     CRASHED = "CRASHED"
     PAUSED = "PAUSED"
     CANCELLING = "CANCELLING"
+
+    # Enum hashes a member by its name in Python code; every name here is its
+    # value, so the string's own hash gives the same number, computed in C.
+    # Sets and dicts of state types sit on the path of every transition.
+    __hash__ = str.__hash__
 
 
 TERMINAL_STATES = frozenset(
@@ -142,12 +148,42 @@ def state_from_create(
 
     ``details`` replaces the proposal's state details when given.
     """
-    return State.model_construct(
-        id=new_uuid(),
-        type=proposal.type,
-        name=proposal.resolved_name(),
-        timestamp=proposal.timestamp or now or now_utc(),
-        message=proposal.message,
-        state_details=details if details is not None else proposal.state_details,
-        data=proposal.data,
+    return _constructed(
+        State,
+        {
+            "id": new_uuid(),
+            "type": proposal.type,
+            "name": proposal.name or DEFAULT_STATE_NAMES[proposal.type],
+            "timestamp": proposal.timestamp or now or now_utc(),
+            "message": proposal.message,
+            "state_details": details if details is not None else proposal.state_details,
+            "data": proposal.data,
+        },
+        _STATE_FIELDS,
     )
+
+
+def details_with(details: StateDetails, field: str, value: Any) -> StateDetails:
+    """A copy of validated ``details`` with one field replaced (no second validation)."""
+    values = details.__dict__.copy()
+    values[field] = value
+    return _constructed(StateDetails, values, details.__pydantic_fields_set__ | {field})
+
+
+_STATE_FIELDS = frozenset(State.model_fields)
+
+_M = TypeVar("_M", bound=PodiumModel)
+
+
+def _constructed(model: type[_M], values: dict[str, Any], fields_set: AbstractSet[str]) -> _M:
+    # What ``model_construct`` does once it has every value, without its
+    # per-field loop over defaults: a batch makes thousands of states, and
+    # that loop cost more than the rest of building one. ``values`` must hold
+    # every field of ``model``, already valid.
+    instance = model.__new__(model)
+    setattr_ = object.__setattr__
+    setattr_(instance, "__dict__", values)
+    setattr_(instance, "__pydantic_fields_set__", set(fields_set))
+    setattr_(instance, "__pydantic_extra__", None)
+    setattr_(instance, "__pydantic_private__", None)
+    return instance

@@ -379,3 +379,72 @@ async def test_empty_batch_is_accepted(api: httpx.AsyncClient) -> None:
 
     assert answer.status_code == 200
     assert answer.json() == {"created": 0, "accepted": 0, "refused": []}
+
+
+def _without_ids_and_times(body: dict) -> dict:
+    changing = {"id", "created", "updated", "state_id", "task_run_id", "timestamp"}
+    return {
+        key: _without_ids_and_times(value) if isinstance(value, dict) else value
+        for key, value in body.items()
+        if key not in changing
+    }
+
+
+# A task run's life with refusals along the way: Running twice, Pending while
+# Running, a retry in place, Completed twice, and Running after the end.
+LIFE = [
+    {"type": "RUNNING", "timestamp": "2026-01-02T03:04:05.000001+00:00"},
+    {"type": "RUNNING"},
+    {"type": "PENDING"},
+    {"type": "RUNNING", "name": "Retrying", "timestamp": "2026-01-02T03:04:06+00:00"},
+    {
+        "type": "COMPLETED",
+        "timestamp": "2026-01-02T05:04:06.5-02:00",
+        "data": {"k": [1, "two"]},
+        "state_details": {"cache_key": "c"},
+    },
+    {"type": "COMPLETED"},
+    {"type": "RUNNING", "message": "again"},
+]
+
+
+async def test_batch_judges_like_single_proposals_and_stores_the_same_run(
+    api: httpx.AsyncClient, flow_run: dict
+) -> None:
+    fields = {
+        "tags": ["t"],
+        "empirical_policy": {"retries": 1, "retry_delay": [2, 3]},
+        "state": {"type": "PENDING", "timestamp": "2026-01-02T03:04:00+00:00"},
+    }
+    batched = create(flow_run["id"], "load", "0", **fields)
+    single = await new_task_run(api, flow_run_id=flow_run["id"], task_key="load", **fields)
+    answers = [await propose(api, single["id"], **state) for state in _as_propose_args(LIFE)]
+
+    batch = {
+        "task_runs": [batched],
+        "states": [{"task_run_id": batched["id"], "state": state} for state in LIFE],
+    }
+    result = (await api.post("/task_runs/batch", json=batch)).json()
+
+    refusals = [(i, a.json()) for i, a in enumerate(answers) if a.json()["status"] != "ACCEPT"]
+    assert [r["index"] for r in result["refused"]] == [i for i, _ in refusals] == [1, 2, 5, 6]
+    for refusal, (_, answer) in zip(result["refused"], refusals, strict=True):
+        assert refusal["status"] == answer["status"]
+        assert refusal["reason"] == answer["details"]["reason"]
+        assert _without_ids_and_times(refusal["state"]) == _without_ids_and_times(answer["state"])
+    assert result["accepted"] == 3
+    stored = (await api.get(f"/task_runs/{batched['id']}")).json()
+    expected = (await api.get(f"/task_runs/{single['id']}")).json()
+    assert _without_ids_and_times(stored) == _without_ids_and_times(expected)
+    assert stored["run_count"] == 2
+    assert stored["total_run_time"] == expected["total_run_time"] == 4 * 3600 + 1.499999
+    for key in ("start_time", "end_time", "expected_start_time"):
+        assert stored[key] == expected[key]
+    histories = [await history(api, run["id"]) for run in (batched, single)]
+    assert [_without_ids_and_times(s) for s in histories[0]] == [
+        _without_ids_and_times(s) for s in histories[1]
+    ]
+
+
+def _as_propose_args(states: list[dict]) -> list[dict]:
+    return [{"type_": s["type"], **{k: v for k, v in s.items() if k != "type"}} for s in states]

@@ -28,7 +28,7 @@ from podium.schemas.responses import (
     StateRejectDetails,
     StateWaitDetails,
 )
-from podium.schemas.states import State, StateCreate, state_from_create
+from podium.schemas.states import State, StateCreate, details_with, state_from_create
 from podium.server.database import orm
 from podium.server.models._runs import RunValues, read_run_values
 from podium.server.orchestration import RunTimes, Transition, Verdict, account, judge
@@ -107,11 +107,13 @@ class Decided:
     """A verdict and, if it accepts, what to write: a state row and the run's new columns.
 
     ``state`` is the run's state after the verdict (the accepted one, or the
-    current one the verdict kept). The API's ``result`` is built only when
-    asked for: a batch of thousands of accepted proposals needs none.
+    current one the verdict kept); ``times`` holds the run's counters and
+    times after an accepted one (None otherwise). The API's ``result`` and
+    the row values are built only when asked for: a batch of thousands of
+    accepted proposals writes its rows in its own form and needs no result.
     """
 
-    __slots__ = ("_result", "run_values", "state", "state_values", "status")
+    __slots__ = ("_result", "kind", "run_id", "state", "status", "times")
 
     def __init__(
         self,
@@ -119,14 +121,16 @@ class Decided:
         state: State | None,
         *,
         result: OrchestrationResult | None = None,
-        state_values: dict[str, Any] | None = None,
-        run_values: dict[str, Any] | None = None,
+        kind: RunKind = "task_run",
+        run_id: UUID | None = None,
+        times: RunTimes | None = None,
     ) -> None:
         self.status = status
         self.state = state
         self._result = result
-        self.state_values = state_values
-        self.run_values = run_values
+        self.kind = kind
+        self.run_id = run_id
+        self.times = times
 
     @property
     def result(self) -> OrchestrationResult:
@@ -136,6 +140,45 @@ class Decided:
                 state=self.state, status=self.status, details=_ACCEPTED
             )
         return self._result
+
+    @property
+    def state_values(self) -> dict[str, Any] | None:
+        """The accepted state's row, by column (None if not accepted)."""
+        accepted = self.state
+        if self.times is None or accepted is None:
+            return None
+        return {
+            f"{self.kind}_id": self.run_id,
+            "id": accepted.id,
+            "type": accepted.type.value,
+            "name": accepted.name,
+            "timestamp": accepted.timestamp,
+            "message": accepted.message,
+            "state_details": accepted.state_details.model_dump(exclude_defaults=True),
+            "data": accepted.data,
+        }
+
+    @property
+    def run_values(self) -> dict[str, Any] | None:
+        """The run's columns that the accepted state sets (``RUN_STATE_COLUMNS``)."""
+        accepted, times = self.state, self.times
+        if times is None or accepted is None:
+            return None
+        return {
+            "state_id": accepted.id,
+            "state_type": accepted.type.value,
+            "state_name": accepted.name,
+            "state_timestamp": accepted.timestamp,
+            "run_count": times.run_count,
+            "start_time": times.start_time,
+            "end_time": times.end_time,
+            "total_run_time": times.total_run_time,
+            "expected_start_time": times.expected_start_time,
+            "next_scheduled_start_time": times.next_scheduled_start_time,
+        }
+
+
+_RUN_ID_FIELDS: dict[str, str] = {"flow_run": "flow_run_id", "task_run": "task_run_id"}
 
 
 def decide(
@@ -154,7 +197,11 @@ def decide(
     """
     # The run's id goes into the details before judging: rules that replace
     # the proposal copy its details, so whatever is accepted carries it.
-    details = proposal.state_details.model_copy(update={f"{kind}_id": row.id})
+    run_id = row.id
+    field = _RUN_ID_FIELDS[kind]
+    details = proposal.state_details
+    if getattr(details, field) != run_id:
+        details = details_with(details, field, run_id)
     proposed = state_from_create(proposal, now, details)
     retries, retry_delay, from_deployment = _facts(kind, row)
     verdict = judge(
@@ -176,42 +223,21 @@ def decide(
     assert accepted is not None
     times = account(
         RunTimes(
-            run_count=row.run_count,
-            start_time=row.start_time,
-            end_time=row.end_time,
-            total_run_time=row.total_run_time or dt.timedelta(0),
-            expected_start_time=row.expected_start_time,
-            next_scheduled_start_time=row.next_scheduled_start_time,
+            row.run_count,
+            row.start_time,
+            row.end_time,
+            row.total_run_time or _NO_TIME,
+            row.expected_start_time,
+            row.next_scheduled_start_time,
         ),
         initial,
         accepted,
         now,
     )
-    state_values = {
-        f"{kind}_id": row.id,
-        "id": accepted.id,
-        "type": accepted.type.value,
-        "name": accepted.name,
-        "timestamp": accepted.timestamp,
-        "message": accepted.message,
-        "state_details": accepted.state_details.model_dump(exclude_defaults=True),
-        "data": accepted.data,
-    }
-    run_values = {
-        "state_id": accepted.id,
-        "state_type": accepted.type.value,
-        "state_name": accepted.name,
-        "state_timestamp": accepted.timestamp,
-        "run_count": times.run_count,
-        "start_time": times.start_time,
-        "end_time": times.end_time,
-        "total_run_time": times.total_run_time,
-        "expected_start_time": times.expected_start_time,
-        "next_scheduled_start_time": times.next_scheduled_start_time,
-    }
-    return Decided(
-        SetStateStatus.ACCEPT, accepted, state_values=state_values, run_values=run_values
-    )
+    return Decided(SetStateStatus.ACCEPT, accepted, kind=kind, run_id=run_id, times=times)
+
+
+_NO_TIME = dt.timedelta(0)
 
 
 def set_run_state(
@@ -233,18 +259,19 @@ def set_run_state(
     decided = decide(
         kind, row, proposal, initial=initial, force=force, now=now or dt.datetime.now(dt.UTC)
     )
-    if decided.state_values is None or decided.run_values is None:
+    state_values, run_values = decided.state_values, decided.run_values
+    if state_values is None or run_values is None:
         return decided.result
     if isinstance(row, RunValues):
         writes, connection = _WRITES[kind], session.connection()
-        connection.execute(writes.insert_state, decided.state_values)
-        connection.execute(writes.update_run, {"run_id": row.id, **decided.run_values})
-        row.update(decided.run_values)
-        row["state"] = decided.state_values
+        connection.execute(writes.insert_state, state_values)
+        connection.execute(writes.update_run, {"run_id": row.id, **run_values})
+        row.update(run_values)
+        row["state"] = state_values
     else:
         state_model = orm.FlowRunState if kind == "flow_run" else orm.TaskRunState
-        session.add(state_model(**decided.state_values))
-        for column, value in decided.run_values.items():
+        session.add(state_model(**state_values))
+        for column, value in run_values.items():
             setattr(row, column, value)
     return decided.result
 
@@ -260,13 +287,14 @@ def insert_run(
     """
     decided = decide(kind, values, proposal, initial=None, now=now)
     writes, connection = _WRITES[kind], session.connection()
-    if decided.run_values is not None:
-        values.update(decided.run_values)
+    state_values, run_values = decided.state_values, decided.run_values
+    if run_values is not None:
+        values.update(run_values)
     values["state"] = None
     connection.execute(writes.insert_run, {k: v for k, v in values.items() if k != "state"})
-    if decided.state_values is not None:
-        connection.execute(writes.insert_state, decided.state_values)
-        values["state"] = decided.state_values
+    if state_values is not None:
+        connection.execute(writes.insert_state, state_values)
+        values["state"] = state_values
     return decided.result
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from podium._ids import new_uuid
@@ -14,7 +14,6 @@ from podium.schemas import actions
 from podium.schemas.responses import (
     CountRequest,
     OrchestrationResult,
-    SetStateStatus,
     TaskRunBatchRefusal,
     TaskRunBatchResult,
     TaskRunReadRequest,
@@ -35,11 +34,17 @@ from podium.server.models._runs import (
     read_runs_by_id,
     update_run,
 )
+from podium.server.models._task_run_rows import (
+    FLOW_RUN_TABLE,
+    TASK_RUN_TABLE,
+    NewRun,
+    Policies,
+    present_ids,
+    write_rows,
+)
 from podium.server.models.filters import run_scope
 
 M = orm.TaskRun
-TASK_RUN_TABLE = cast(Table, orm.TaskRun.__table__)
-TASK_RUN_STATE_TABLE = cast(Table, orm.TaskRunState.__table__)
 _SORTS: dict[Any, tuple[Any, ...]] = {
     TaskRunSort.ID_DESC: (M.id.desc(),),
     TaskRunSort.CREATED_DESC: (M.created.desc(),),
@@ -116,45 +121,37 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
     judged again and, for terminal states, refused as a duplicate).
     """
     now = dt.datetime.now(dt.UTC)
-    wanted = [run.id for run in batch.task_runs if run.id is not None]
-    known: set[UUID] = set()
-    if wanted:
-        known = set(session.execute(select(M.id).where(M.id.in_(wanted))).scalars())
+    wanted = {run.id for run in batch.task_runs if run.id is not None}
+    known = present_ids(session, TASK_RUN_TABLE, wanted)
     flow_run_ids = {r.flow_run_id for r in batch.task_runs if r.flow_run_id is not None}
-    if flow_run_ids:
-        present = session.execute(select(orm.FlowRun.id).where(orm.FlowRun.id.in_(flow_run_ids)))
-        missing = flow_run_ids - set(present.scalars())
-        if missing:
-            raise NotFound.of("Flow run", sorted(map(str, missing))[0], field="flow_run_id")
+    missing = flow_run_ids - present_ids(session, FLOW_RUN_TABLE, flow_run_ids)
+    if missing:
+        raise NotFound.of("Flow run", sorted(map(str, missing))[0], field="flow_run_id")
 
-    new: dict[UUID, RunValues] = {}
-    current: dict[UUID, State | None] = {}
-    state_rows: list[dict[str, Any]] = []
-    tick = [now]
-
-    def later() -> dt.datetime:
-        # Each decision gets its own, strictly later, time, so that a run's
-        # state history keeps the batch's order even within one microsecond.
-        tick[0] = max(dt.datetime.now(dt.UTC), tick[0] + dt.timedelta(microseconds=1))
-        return tick[0]
-
-    def apply(target: RunValues, decided: states.Decided) -> None:
-        if decided.state_values is None or decided.run_values is None:
-            return
-        state_rows.append(decided.state_values)
-        target.update(decided.run_values)
+    new: dict[UUID, NewRun] = {}
+    accepted_states: list[tuple[UUID, State]] = []
+    # Each decision gets its own, strictly later, time, so that a run's state
+    # history keeps the batch's order even within one microsecond.
+    tick = now
+    one_microsecond = dt.timedelta(microseconds=1)
+    clock, utc = dt.datetime.now, dt.UTC
+    policies = Policies()
+    pending = StateCreate(type=StateType.PENDING)
 
     for run in batch.task_runs:
         if run.id is not None and run.id in known:
             continue
-        values = _new_values(run, now)
-        new[values.id] = values
-        first = run.state or StateCreate(type=StateType.PENDING)
-        decided = states.decide("task_run", values, first, initial=None, now=later())
-        apply(values, decided)
-        current[values.id] = decided.state
+        created = NewRun(run, run.id or new_uuid(), policies.of(run))
+        new[created.id] = created
+        moment = clock(utc)
+        tick = moment if moment > tick else tick + one_microsecond
+        decided = states.decide("task_run", created, run.state or pending, initial=None, now=tick)
+        if decided.times is not None and decided.state is not None:
+            created.take(decided.state, decided.times)
+            accepted_states.append((created.id, decided.state))
 
     existing: dict[UUID, RunValues] = {}
+    current: dict[UUID, State | None] = {}
     others = {p.task_run_id for p in batch.states} - new.keys()
     if others:
         existing = read_runs_by_id(session, M, others, lock=True)
@@ -168,39 +165,42 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
     accepted = 0
     refused: list[TaskRunBatchRefusal] = []
     for index, proposal in enumerate(batch.states):
-        target = new.get(proposal.task_run_id) or existing[proposal.task_run_id]
+        run_id = proposal.task_run_id
+        target = new.get(run_id)
+        initial = target.state if target is not None else current[run_id]
+        moment = clock(utc)
+        tick = moment if moment > tick else tick + one_microsecond
         decided = states.decide(
             "task_run",
-            target,
+            target if target is not None else existing[run_id],
             proposal.state,
-            initial=current[proposal.task_run_id],
+            initial=initial,
             force=proposal.force,
-            now=later(),
+            now=tick,
         )
-        apply(target, decided)
-        if decided.run_values is not None and target.id in existing:
-            changed[target.id] = target
-        current[proposal.task_run_id] = decided.state
-        if decided.status == SetStateStatus.ACCEPT:
+        if decided.times is not None and decided.state is not None:
             accepted += 1
+            accepted_states.append((run_id, decided.state))
+            if target is not None:
+                target.take(decided.state, decided.times)
+            else:
+                row = existing[run_id]
+                row.update(decided.run_values or {})
+                changed[run_id] = row
+                current[run_id] = decided.state
         else:
             result = decided.result
             refused.append(
                 TaskRunBatchRefusal(
                     index=index,
-                    task_run_id=proposal.task_run_id,
+                    task_run_id=run_id,
                     status=result.status,
                     reason=getattr(result.details, "reason", None),
                     state=result.state,
                 )
             )
 
-    # Core inserts (one executemany each): the ORM's bulk path adds per-row
-    # bookkeeping that a batch of thousands of plain rows does not need.
-    if new:
-        session.execute(insert(TASK_RUN_TABLE), list(new.values()))
-    if state_rows:
-        session.execute(insert(TASK_RUN_STATE_TABLE), state_rows)
+    write_rows(session, new.values(), accepted_states, now)
     if changed:
         # One executemany for the runs that existed before the batch; the
         # columns are the same for every decision (see ``states.decide``).

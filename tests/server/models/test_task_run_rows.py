@@ -1,0 +1,164 @@
+"""On SQLite a task-run batch writes its rows in stored form, bypassing the column types.
+
+Whatever it writes must be, byte for byte, what the column types write for
+the same runs and states, or reads, filters and listings would see two
+formats. The batch below is written both ways, into two databases, and the
+raw rows compared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from podium.schemas.actions import TaskRunBatch
+from podium.server.database import Database, orm, upgrade
+from podium.server.models import _task_run_rows as rows
+from podium.server.models import task_runs
+
+EAST = dt.timezone(dt.timedelta(hours=5, minutes=30))
+WEST = dt.timezone(dt.timedelta(hours=-8))
+FLOW_RUN_ID = uuid.uuid4()
+
+
+async def _database(path: Path) -> Database:
+    db = Database(f"sqlite:///{path}")
+    await upgrade(db)
+
+    def add_flow_run(session: Session) -> None:
+        flow = orm.Flow(name="etl")
+        session.add(flow)
+        session.flush()
+        session.add(orm.FlowRun(id=FLOW_RUN_ID, flow_id=flow.id, name="run"))
+
+    await db.write(add_flow_run)
+    return db
+
+
+@pytest.fixture
+async def databases(tmp_path: Path) -> AsyncIterator[tuple[Database, Database]]:
+    stored, typed = await _database(tmp_path / "a.db"), await _database(tmp_path / "b.db")
+    yield stored, typed
+    await stored.dispose()
+    await typed.dispose()
+
+
+def _batch() -> TaskRunBatch:
+    now = dt.datetime.now(dt.UTC)
+    full, plain, long, old = (str(uuid.uuid4()) for _ in range(4))
+    return TaskRunBatch.model_validate(
+        {
+            "task_runs": [
+                {
+                    "id": full,
+                    "task_key": "load",
+                    "dynamic_key": "1",
+                    "flow_run_id": str(FLOW_RUN_ID),
+                    "name": "load-ü",
+                    "cache_key": "abc",
+                    "cache_expiration": (now + dt.timedelta(days=1)).astimezone(EAST).isoformat(),
+                    "task_version": "2",
+                    "tags": ["a", "b"],
+                    "labels": {"team": "data"},
+                    "empirical_policy": {"retries": 2, "retry_delay": [1, 2.5]},
+                    "task_inputs": {
+                        "x": [{"input_type": "task_run", "id": plain}],
+                        "y": [{"input_type": "parameter", "name": "p"}],
+                    },
+                    "flow_run_run_count": 3,
+                    "state": {
+                        "type": "RUNNING",
+                        "message": "go",
+                        "timestamp": now.astimezone(WEST).isoformat(),
+                    },
+                },
+                {"id": plain, "task_key": "extract", "dynamic_key": "0"},
+                {
+                    "id": long,
+                    "task_key": "slow",
+                    "dynamic_key": "0",
+                    "empirical_policy": {
+                        "retries": 1,
+                        "retry_delay": 3,
+                        "retry_jitter_factor": 0.5,
+                    },
+                    "state": {
+                        "type": "RUNNING",
+                        "timestamp": (now - dt.timedelta(days=2, seconds=5)).isoformat(),
+                    },
+                },
+                {
+                    "id": old,
+                    "task_key": "old",
+                    "dynamic_key": "0",
+                    "cache_expiration": "0999-01-02T03:04:05",
+                    "state": {"type": "SCHEDULED"},
+                },
+            ],
+            "states": [
+                {
+                    "task_run_id": full,
+                    "state": {
+                        "type": "COMPLETED",
+                        "name": "Cached",
+                        "data": {"storage": "local", "keys": [1, "two", None]},
+                        "state_details": {
+                            "cache_key": "abc",
+                            "cache_expiration": "2030-01-02T03:04:05.5+01:00",
+                            "transition_id": str(uuid.uuid4()),
+                        },
+                    },
+                },
+                {"task_run_id": plain, "state": {"type": "SCHEDULED"}},
+                {"task_run_id": plain, "state": {"type": "RUNNING"}},
+                {"task_run_id": plain, "state": {"type": "RUNNING"}},
+                {"task_run_id": plain, "state": {"type": "FAILED", "data": 0}},
+                {"task_run_id": long, "state": {"type": "COMPLETED"}},
+                {"task_run_id": long, "state": {"type": "COMPLETED"}},
+            ],
+        }
+    )
+
+
+def _raw(db: Database, table: str) -> list[tuple[Any, ...]]:
+    assert db.sync_engine is not None
+    with db.sync_engine.connect() as connection:
+        return list(connection.exec_driver_sql(f"SELECT * FROM {table} ORDER BY id"))
+
+
+async def test_stored_rows_are_what_the_column_types_write(
+    databases: tuple[Database, Database], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored, typed = databases
+    written: list[tuple[Any, ...]] = []
+
+    def write_both(session: Session, runs: Any, states: Any, now: dt.datetime) -> None:
+        runs = list(runs)
+        rows.write_rows(session, runs, states, now)
+        written.append((runs, states, now))
+
+    monkeypatch.setattr(task_runs, "write_rows", write_both)
+    result = await stored.write(task_runs.apply_batch, _batch())
+    [(runs, states, now)] = written
+    await typed.write(rows._write_typed, runs, states, now)
+
+    assert (result.created, result.accepted, len(result.refused)) == (4, 5, 2)
+    assert len(_raw(stored, "task_run_state")) == 9
+    for table in ("task_run", "task_run_state"):
+        for one, other in zip(_raw(stored, table), _raw(typed, table), strict=True):
+            # Listed by column, so a failure names the column that differs.
+            assert [
+                (i, a, b) for i, (a, b) in enumerate(zip(one, other, strict=True)) if a != b
+            ] == []
+
+
+def test_stored_rows_name_every_column() -> None:
+    # A column left out would get no Python-side default on this path.
+    assert set(rows._RUN_COLUMNS) == set(rows.TASK_RUN_TABLE.columns.keys())
+    assert set(rows._STATE_COLUMNS) == set(rows.TASK_RUN_STATE_TABLE.columns.keys())
