@@ -362,3 +362,25 @@ async def test_retry_delay_sets_the_next_scheduled_time(api: httpx.AsyncClient) 
     assert too_soon.json()["status"] == "WAIT"
     stored = (await api.get(f"/flow_runs/{run['id']}")).json()
     assert dt.datetime.fromisoformat(stored["next_scheduled_start_time"]) == scheduled
+
+
+async def test_create_and_set_state_answer_the_documented_json(api: httpx.AsyncClient) -> None:
+    # Both routes write their answer themselves; it must be what the schema says.
+    created = await new_run(api, await new_flow(api))
+    read = (await api.get(f"/flow_runs/{created['id']}")).json()
+    accepted = await propose(api, created["id"], "RUNNING")
+    refused = await propose(api, created["id"], "RUNNING")
+    paths = (await api.get("/openapi.json")).json()["paths"]
+
+    assert created == read
+    assert accepted.status_code == 201
+    assert accepted.headers["content-type"] == "application/json"
+    assert accepted.json()["state"]["state_details"]["flow_run_id"] == created["id"]
+    assert refused.status_code == 200
+    assert set(refused.json()) == {"state", "status", "details"}
+    create_schema = paths["/api/flow_runs/"]["post"]["responses"]["201"]["content"]
+    set_schema = paths["/api/flow_runs/{id}/set_state"]["post"]["responses"]["201"]["content"]
+    assert create_schema["application/json"]["schema"] == {"$ref": "#/components/schemas/FlowRun"}
+    assert set_schema["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/OrchestrationResult"
+    }

@@ -2,7 +2,9 @@
 
 Listings are written to JSON by their own path (straight from the stored
 rows on SQLite); reading one run goes through the contract's models. The
-two must agree field for field, for runs with every kind of value set.
+two must agree field for field, for runs with every kind of value set and
+in every sort order (``tests/server/models/test_run_json.py`` compares the
+bytes, for every filter too).
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ import datetime as dt
 import uuid
 
 import httpx
+import pytest
+
+from podium.schemas.sorting import FlowRunSort, TaskRunSort
 
 
 async def _listed_and_read(api: httpx.AsyncClient, resource: str, ids: list[str]) -> None:
@@ -115,3 +120,36 @@ async def test_task_runs_listed_as_read(api: httpx.AsyncClient) -> None:
     assert answer.status_code == 200, answer.text
 
     await _listed_and_read(api, "task_runs", [run["id"] for run in runs])
+
+
+@pytest.mark.parametrize("sort", list(FlowRunSort))
+async def test_flow_runs_listed_as_read_in_every_sort(api: httpx.AsyncClient, sort: str) -> None:
+    flow = (await api.post("/flows/", json={"name": "etl"})).json()
+    ids = []
+    for n in range(4):
+        answer = await api.post("/flow_runs/", json={"flow_id": flow["id"], "name": f"r{n % 3}"})
+        ids.append(answer.json()["id"])
+    for state in ({"type": "RUNNING"}, {"type": "COMPLETED"}):
+        await api.post(f"/flow_runs/{ids[0]}/set_state", json={"state": state})
+    for body in ({}, {"flow_runs": {"state": {"type": {"any_": ["PENDING"]}}}}):
+        listing = await api.post("/flow_runs/filter", json={"sort": sort, **body})
+        assert listing.status_code == 200, listing.text
+        for run in listing.json():
+            alone = (await api.get(f"/flow_runs/{run['id']}")).json()
+            assert _differences(run, alone) == [], (sort, body)
+        expected = ids if not body else ids[1:]
+        assert sorted(run["id"] for run in listing.json()) == sorted(expected)
+
+
+@pytest.mark.parametrize("sort", list(TaskRunSort))
+async def test_task_runs_listed_as_read_in_every_sort(api: httpx.AsyncClient, sort: str) -> None:
+    runs = [{"id": str(uuid.uuid4()), "task_key": "t", "dynamic_key": str(n)} for n in range(3)]
+    states = [{"task_run_id": runs[0]["id"], "state": {"type": "COMPLETED"}}]
+    answer = await api.post("/task_runs/batch", json={"task_runs": runs, "states": states})
+    assert answer.status_code == 200, answer.text
+    listing = await api.post("/task_runs/filter", json={"sort": sort})
+    assert listing.status_code == 200, listing.text
+    assert sorted(run["id"] for run in listing.json()) == sorted(run["id"] for run in runs)
+    for run in listing.json():
+        alone = (await api.get(f"/task_runs/{run['id']}")).json()
+        assert _differences(run, alone) == [], sort

@@ -18,7 +18,7 @@ from podium.schemas.actions import SetStateRequest
 from podium.schemas.responses import CountRequest, OrchestrationResult, SetStateStatus
 from podium.schemas.states import State, StateType
 from podium.server.api._polling import notify_work
-from podium.server.api.deps import DbDep
+from podium.server.api.deps import DbDep, json_response
 from podium.server.models import states
 from podium.server.orchestration.policy import RunKind
 
@@ -62,14 +62,16 @@ def add_run_routes(router: APIRouter, states_router: APIRouter, r: RunResource) 
         await db.write(delete_one, id)
 
     async def propose_state(
-        id: UUID, body: SetStateRequest, db: DbDep, request: Request, response: Response
-    ) -> OrchestrationResult:
-        result: OrchestrationResult = await db.write(set_state, id, body.state, force=body.force)
+        id: UUID, body: SetStateRequest, db: DbDep, request: Request
+    ) -> Response:
+        result: OrchestrationResult = await db.write_short(
+            set_state, id, body.state, force=body.force
+        )
         if result.status != SetStateStatus.ACCEPT:
-            response.status_code = status.HTTP_200_OK
-        elif result.state is not None and result.state.type == StateType.SCHEDULED:
+            return json_response(result, status.HTTP_200_OK)
+        if result.state is not None and result.state.type == StateType.SCHEDULED:
             notify_work(request.app)  # a run due again (e.g. a retry) wakes polling workers
-        return result
+        return json_response(result, status.HTTP_201_CREATED)
 
     async def history(db: DbDep, run_id: Annotated[UUID, Query(alias=f"{kind}_id")]) -> list[State]:
         def _read(s: Session) -> list[State]:
@@ -88,6 +90,7 @@ def add_run_routes(router: APIRouter, states_router: APIRouter, r: RunResource) 
         "POST",
         f"Propose a state for a {label}",
         status_code=201,
+        response_model=OrchestrationResult,
         description="Accepted: 201. Rejected, told to wait or aborted: 200, with the reason.",
     )
     add("/{id}", read, "GET", f"Read a {label}", response_model=schema)

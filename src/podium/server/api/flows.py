@@ -23,7 +23,7 @@ def _create(session: Session, flow: actions.FlowCreate) -> tuple[core.Flow, bool
 @router.post("/", status_code=status.HTTP_201_CREATED)
 async def create_flow(flow: actions.FlowCreate, db: DbDep, response: Response) -> core.Flow:
     """Create a flow, or return the existing flow with this name (200)."""
-    result, created = await db.write(_create, flow)
+    result, created = await db.write_short(_create, flow)
     if not created:
         response.status_code = status.HTTP_200_OK
     return result

@@ -82,6 +82,9 @@ class FlowRun(RunMixin, Base):
     __tablename__ = "flow_run"
     __table_args__ = (
         Index("ix_flow_run__state_type_expected_start", "state_type", "expected_start_time"),
+        # Listings filtered by state in the default order (id descending) read
+        # one page of this index instead of sorting every matching run.
+        Index("ix_flow_run__state_type_id", "state_type", "id"),
         Index("ix_flow_run__next_scheduled_start_time", "next_scheduled_start_time"),
         UniqueConstraint("flow_id", "idempotency_key"),
     )

@@ -69,6 +69,18 @@ def _as_values(row: Any, names: list[str], state_names: list[str]) -> RunValues:
     return run
 
 
+def page_order(order_by: tuple[Any, ...], id_column: Any) -> tuple[Any, ...]:
+    """``order_by`` made total with the run's id, unless it already ends with the id.
+
+    A second ``id`` key after ``id DESC`` changes nothing in the order but
+    keeps SQLite from reading an index on ``(state_type, id)`` in order.
+    """
+    last = getattr(order_by[-1], "element", None) if order_by else None
+    if last is not None and last.compare(id_column):
+        return order_by
+    return (*order_by, id_column)
+
+
 def read_runs(
     session: Session,
     model: RunModel,
@@ -81,7 +93,8 @@ def read_runs(
     """Runs matching ``where``, each a mapping of its columns plus ``state``."""
     query, names, state_names = _select_runs(model)
     runs = model.__table__
-    query = query.where(*where).order_by(*order_by, runs.c.id).limit(limit).offset(offset)
+    query = query.where(*where).order_by(*page_order(order_by, runs.c.id))
+    query = query.limit(limit).offset(offset)
     return [_as_values(row, names, state_names) for row in session.execute(query)]
 
 

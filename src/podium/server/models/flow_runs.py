@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from podium._ids import new_uuid
@@ -52,6 +52,13 @@ _SORTS: dict[Any, tuple[Any, ...]] = {
     FlowRunSort.END_TIME_DESC: (M.end_time.desc().nulls_last(),),
 }
 
+# Built once, run through the session's connection: building a query and going
+# through the ORM's execution path cost more than the lookup itself.
+_FLOW_EXISTS = select(orm.Flow.id).where(orm.Flow.id == bindparam("flow_id"))
+_RUN_BY_KEY = select(M.id).where(
+    M.flow_id == bindparam("flow_id"), M.idempotency_key == bindparam("key")
+)
+
 
 def create_flow_run(
     session: Session,
@@ -67,14 +74,14 @@ def create_flow_run(
     the action does not carry (a deployment's version, queue and pool).
     """
     now = now or dt.datetime.now(dt.UTC)
-    if session.execute(select(orm.Flow.id).where(orm.Flow.id == run.flow_id)).first() is None:
+    connection = session.connection()
+    if connection.execute(_FLOW_EXISTS, {"flow_id": run.flow_id}).first() is None:
         raise NotFound.of("Flow", run.flow_id, field="flow_id")
     existing: RunValues | None = None
     if run.idempotency_key is not None:
-        query = select(M.id).where(
-            M.flow_id == run.flow_id, M.idempotency_key == run.idempotency_key
-        )
-        existing_id = session.execute(query).scalar()
+        existing_id = connection.execute(
+            _RUN_BY_KEY, {"flow_id": run.flow_id, "key": run.idempotency_key}
+        ).scalar()
         if existing_id is not None:
             existing = read_run_values(session, M, existing_id)
     if existing is None and run.id is not None:

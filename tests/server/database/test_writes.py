@@ -1,0 +1,92 @@
+"""SQLite writes: short ones at once when the write lock is free, all in line behind it
+when it is not.
+
+Another process on the same file may hold the write lock (here a plain
+``sqlite3`` connection stands in for it). A write then waits for the lock on
+the writer thread, the event loop keeps serving, and the write lands once the
+lock is released: nobody sees "database is locked".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from podium.server.database import Database, orm, upgrade
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite:///{tmp_path / 'podium.db'}", timeout=10)
+    await upgrade(database)
+    yield database
+    await database.dispose()
+
+
+def _add_log(session: Session, name: str) -> str:
+    session.add(orm.Log(name=name, level=20, message=name, timestamp=dt.datetime.now(dt.UTC)))
+    return name
+
+
+# Both ways in: ``write`` (always the writer thread) and ``write_short`` (at once on the
+# loop when the lock is free).
+WAYS = pytest.mark.parametrize("way", ["write", "write_short"])
+
+
+def _count_logs(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(orm.Log)).scalar_one()
+
+
+@WAYS
+async def test_write_with_the_lock_free_lands_at_once(db: Database, way: str) -> None:
+    assert await getattr(db, way)(_add_log, "first") == "first"
+
+    assert await db.read(_count_logs) == 1
+
+
+@WAYS
+async def test_write_waits_for_a_lock_held_elsewhere_without_blocking_the_loop(
+    db: Database, way: str
+) -> None:
+    assert db.url.database is not None
+    other = sqlite3.connect(db.url.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        write = asyncio.create_task(getattr(db, way)(_add_log, "queued"))
+        ticks = 0
+        for _ in range(10):
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks == 10  # the loop kept running while the write waited
+        assert not write.done()
+        later = asyncio.create_task(getattr(db, way)(_add_log, "behind it"))
+        await asyncio.sleep(0.05)
+        assert not later.done()
+    finally:
+        other.execute("COMMIT")
+        other.close()
+
+    assert await write == "queued"
+    assert await later == "behind it"
+    assert await db.read(_count_logs) == 2
+
+
+@WAYS
+async def test_a_failing_write_rolls_back_and_the_next_one_lands(db: Database, way: str) -> None:
+    def _fail(session: Session) -> None:
+        _add_log(session, "rolled back")
+        session.flush()
+        raise LookupError("no such thing")
+
+    with pytest.raises(LookupError):
+        await getattr(db, way)(_fail)
+    await db.write(_add_log, "kept")
+
+    assert await db.read(_count_logs) == 1
