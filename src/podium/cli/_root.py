@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from typer.core import TyperGroup
 from typer.main import get_command
 
+from podium._gc import long_lived
 from podium._version import API_VERSION, __version__
 from podium.cli._output import err_console, exit_with_error
 from podium.exceptions import (
@@ -83,7 +84,10 @@ class PodiumGroup(TyperGroup):
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
         if command is None and cmd_name in COMMAND_GROUPS:
-            module = importlib.import_module(COMMAND_GROUPS[cmd_name])
+            # A group's module and what it loads (the server, the client) live as long
+            # as the command: loaded with the cyclic collector paused, then frozen.
+            with long_lived():
+                module = importlib.import_module(COMMAND_GROUPS[cmd_name])
             command = get_command(module.app)
             command.name = cmd_name
             self.add_command(command, cmd_name)

@@ -19,6 +19,7 @@ from rich.markup import escape
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from podium._gc import long_lived
 from podium._version import __version__
 from podium.cli._output import console, exit_with_error
 from podium.server.app import create_app
@@ -96,8 +97,10 @@ def start(
         settings = get_settings()
         host = host or settings.server_host
         port = port or settings.server_port
+        with long_lived():  # the app lives as long as the process (see podium._gc)
+            api = create_app(settings)
         config = uvicorn.Config(
-            create_app(settings),
+            api,
             host=host,
             port=port,
             log_level=settings.logging_level.lower(),
