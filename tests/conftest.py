@@ -11,8 +11,9 @@ import asyncio
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -111,3 +112,52 @@ async def api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
         async with httpx.AsyncClient(transport=transport, base_url="http://podium/api") as client:
             yield client
     await db.dispose()
+
+
+TaskRunBatch = tuple[list[dict[str, Any]], list[dict[str, Any]]]
+
+
+def varied_task_run_batch(flow_run_id: str) -> TaskRunBatch:
+    """A task-run batch body (creations, proposals) touching every kind of column.
+
+    A plain run completed with data; a named run with a retry policy, tags, an
+    upstream input and a cache key, completed as Cached; a run outside any flow
+    run that never leaves Pending.
+    """
+    upstream = str(uuid.uuid4())
+    runs = [
+        {"id": upstream, "task_key": "extract", "dynamic_key": "0", "flow_run_id": flow_run_id},
+        {
+            "id": str(uuid.uuid4()),
+            "task_key": "load",
+            "dynamic_key": "1",
+            "flow_run_id": flow_run_id,
+            "name": "load-1",
+            "cache_key": "abc",
+            "cache_expiration": "2030-01-02T03:04:05.123456+00:00",
+            "tags": ["t"],
+            "empirical_policy": {"retries": 1, "retry_delay": [1, 2], "retry_jitter_factor": 0.5},
+            "task_inputs": {"x": [{"input_type": "task_run", "id": upstream}]},
+        },
+        {"id": str(uuid.uuid4()), "task_key": "orphan", "dynamic_key": "0"},
+    ]
+    states = [
+        {"task_run_id": upstream, "state": {"type": "RUNNING"}},
+        {"task_run_id": upstream, "state": {"type": "COMPLETED", "data": [1, "two"]}},
+        {"task_run_id": runs[1]["id"], "state": {"type": "RUNNING"}},
+        {
+            "task_run_id": runs[1]["id"],
+            "state": {
+                "type": "COMPLETED",
+                "name": "Cached",
+                "state_details": {"cache_key": "abc", "cache_expiration": "2030-01-02T03:04:05Z"},
+            },
+        },
+    ]
+    return runs, states
+
+
+@pytest.fixture
+def task_run_batch() -> Callable[[str], TaskRunBatch]:
+    """Builds :func:`varied_task_run_batch` for a flow run's id."""
+    return varied_task_run_batch

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -84,38 +86,12 @@ async def test_flow_runs_listed_as_read(api: httpx.AsyncClient) -> None:
     await _listed_and_read(api, "flow_runs", ids)
 
 
-async def test_task_runs_listed_as_read(api: httpx.AsyncClient) -> None:
+async def test_task_runs_listed_as_read(
+    api: httpx.AsyncClient, task_run_batch: Callable[[str], Any]
+) -> None:
     flow = (await api.post("/flows/", json={"name": "etl"})).json()
     flow_run = (await api.post("/flow_runs/", json={"flow_id": flow["id"]})).json()
-    upstream = str(uuid.uuid4())
-    runs = [
-        {"id": upstream, "task_key": "extract", "dynamic_key": "0", "flow_run_id": flow_run["id"]},
-        {
-            "id": str(uuid.uuid4()),
-            "task_key": "load",
-            "dynamic_key": "1",
-            "flow_run_id": flow_run["id"],
-            "cache_key": "abc",
-            "cache_expiration": "2030-01-02T03:04:05.123456+00:00",
-            "tags": ["t"],
-            "empirical_policy": {"retries": 1, "retry_delay": [1, 2], "retry_jitter_factor": 0.5},
-            "task_inputs": {"x": [{"input_type": "task_run", "id": upstream}]},
-        },
-        {"id": str(uuid.uuid4()), "task_key": "orphan", "dynamic_key": "0"},
-    ]
-    states = [
-        {"task_run_id": upstream, "state": {"type": "RUNNING"}},
-        {"task_run_id": upstream, "state": {"type": "COMPLETED", "data": [1, "two"]}},
-        {"task_run_id": runs[1]["id"], "state": {"type": "RUNNING"}},
-        {
-            "task_run_id": runs[1]["id"],
-            "state": {
-                "type": "COMPLETED",
-                "name": "Cached",
-                "state_details": {"cache_key": "abc", "cache_expiration": "2030-01-02T03:04:05Z"},
-            },
-        },
-    ]
+    runs, states = task_run_batch(flow_run["id"])
     answer = await api.post("/task_runs/batch", json={"task_runs": runs, "states": states})
     assert answer.status_code == 200, answer.text
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -29,6 +29,9 @@ from podium.server.database import Database, orm
 from podium.server.models import filters, flow_runs, task_runs
 from podium.server.models._run_json import RunJson, run_json
 from podium.settings import Settings
+
+# Builds a varied task-run batch for a flow run (the ``task_run_batch`` fixture).
+Batch = Callable[[str], Any]
 
 Api = tuple[httpx.AsyncClient, Database]
 T0 = dt.datetime(2031, 5, 6, 7, 8, 9, tzinfo=dt.UTC)
@@ -55,7 +58,7 @@ async def _post(api: httpx.AsyncClient, path: str, body: dict[str, Any]) -> Any:
     return answer.json()
 
 
-async def _fill(api: httpx.AsyncClient) -> dict[str, str]:
+async def _fill(api: httpx.AsyncClient, batch: Batch) -> dict[str, str]:
     """Flow runs and task runs with every kind of value; returns a few of their ids."""
     flow = await _post(api, "/flows/", {"name": "etl"})
     other = await _post(api, "/flows/", {"name": "other", "tags": ["x"]})
@@ -103,35 +106,8 @@ async def _fill(api: httpx.AsyncClient) -> dict[str, str]:
     for state in ({"type": "RUNNING"}, {"type": "COMPLETED"}):
         await _post(api, f"/flow_runs/{ids['tagge']}/set_state", {"state": state})
 
-    upstream = str(uuid.uuid4())
-    tasks = [
-        {"id": upstream, "task_key": "extract", "dynamic_key": "0", "flow_run_id": parent["id"]},
-        {
-            "id": str(uuid.uuid4()),
-            "task_key": "load",
-            "dynamic_key": "1",
-            "flow_run_id": parent["id"],
-            "name": "load-1",
-            "cache_key": "abc",
-            "cache_expiration": "2030-01-02T03:04:05.123456+00:00",
-            "tags": ["t"],
-            "empirical_policy": {"retries": 1, "retry_delay": [1, 2], "retry_jitter_factor": 0.5},
-            "task_inputs": {"x": [{"input_type": "task_run", "id": upstream}]},
-        },
-        {"id": str(uuid.uuid4()), "task_key": "orphan", "dynamic_key": "0"},
-    ]
-    states = [
-        {"task_run_id": upstream, "state": {"type": "RUNNING"}},
-        {"task_run_id": upstream, "state": {"type": "COMPLETED", "data": [1, "two"]}},
-        {
-            "task_run_id": tasks[1]["id"],
-            "state": {
-                "type": "COMPLETED",
-                "name": "Cached",
-                "state_details": {"cache_key": "abc", "cache_expiration": "2030-01-02T03:04:05Z"},
-            },
-        },
-    ]
+    tasks, states = batch(parent["id"])
+    upstream = tasks[0]["id"]
     await _post(api, "/task_runs/batch", {"task_runs": tasks, "states": states})
     ids["upstream"] = upstream
     return ids
@@ -180,9 +156,9 @@ def _requests(ids: dict[str, str]) -> list[dict[str, Any]]:
     ]
 
 
-async def test_listings_are_the_models_bytes(served: Api) -> None:
+async def test_listings_are_the_models_bytes(served: Api, task_run_batch: Batch) -> None:
     api, db = served
-    ids = await _fill(api)
+    ids = await _fill(api, task_run_batch)
     cases: list[tuple[Any, Any, Any, Any, Any]] = [
         (
             FlowRunReadRequest,
@@ -216,10 +192,10 @@ async def test_listings_are_the_models_bytes(served: Api) -> None:
     assert await db.read(check) > 100  # most cases list runs
 
 
-async def test_runs_without_a_state_row_and_long_times(served: Api) -> None:
+async def test_runs_without_a_state_row_and_long_times(served: Api, task_run_batch: Batch) -> None:
     """A run whose state is gone, one that ran for days and one started early."""
     api, db = served
-    ids = await _fill(api)
+    ids = await _fill(api, task_run_batch)
     await db.run_connection(
         lambda c: c.execute(
             text("UPDATE flow_run SET state_id = :gone WHERE id = :id"),
