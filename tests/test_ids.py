@@ -1,19 +1,35 @@
-"""Run and state ids: random version 4 UUIDs, never repeated across seeds or forks."""
+"""Run and state ids: time-ordered version 7 UUIDs, never repeated across seeds or forks."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import random
+import time
 import uuid
 
 from podium._ids import new_uuid
 
 
-def test_ids_are_version_4_uuids() -> None:
+def test_ids_are_unique_version_7_uuids_holding_their_time() -> None:
+    before = dt.datetime.now(dt.UTC)
     ids = [new_uuid() for _ in range(2000)]
+    after = dt.datetime.now(dt.UTC)
 
     assert len(set(ids)) == len(ids)
-    assert all(i.version == 4 and i.variant == uuid.RFC_4122 for i in ids)
+    assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids)
+    for i in (ids[0], ids[-1]):
+        made = dt.datetime.fromtimestamp((i.int >> 80) / 1000, dt.UTC)
+        assert before - dt.timedelta(milliseconds=1) <= made <= after
+
+
+def test_later_ids_sort_after_earlier_ones() -> None:
+    earlier = [new_uuid() for _ in range(100)]
+    time.sleep(0.002)
+    later = [new_uuid() for _ in range(100)]
+
+    assert max(earlier) < min(later)
+    assert max(map(str, earlier)) < min(map(str, later))  # as text too, as SQLite keeps them
 
 
 def test_seeding_random_does_not_repeat_ids() -> None:
