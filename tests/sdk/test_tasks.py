@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sys
 import time
 
 import pytest
 
 from podium import Task, flow, tags, task
+from podium.engine._identity import task_call_identity
 from podium.schemas.filters import FilterIds, FilterOptionalIds, FlowRunFilter, TaskRunFilter
 from podium.schemas.states import StateType
 from podium.tasks import exponential_backoff
@@ -72,6 +74,23 @@ def test_task_outside_flow_runs_and_is_recorded(client):
     run = client.read_task_run(state.state_details.task_run_id)
     assert run.flow_run_id is None
     assert run.state_type == StateType.COMPLETED
+
+
+def test_calls_outside_a_flow_from_one_line_are_separate_runs(client):
+    @task
+    def double(x: int) -> int:
+        return 2 * x
+
+    states = [double(i, return_state=True) for i in range(20)]
+    # Calls made within the same millisecond get keys of their own too.
+    frame = sys._getframe()
+    keys = {task_call_identity(double.task_key, None, frame)[0] for _ in range(200)}
+
+    runs = [client.read_task_run(s.state_details.task_run_id) for s in states]
+    assert len({run.id for run in runs}) == 20
+    assert len({run.dynamic_key for run in runs}) == 20
+    assert len(keys) == 200
+    assert [s.result() for s in states] == [2 * i for i in range(20)]
 
 
 async def test_async_task_in_async_flow(client):

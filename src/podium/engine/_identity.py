@@ -36,7 +36,8 @@ def task_call_identity(
     """The dynamic key of a task call and its index among this task's calls in the run."""
     code = frame.f_code
     if flow_ctx is None:
-        return f"{code.co_qualname}:{frame.f_lineno}#{new_id().hex[:12]}", 0
+        # The id's last digits: its random part (the first ones are the time).
+        return f"{code.co_qualname}:{frame.f_lineno}#{new_id().hex[-12:]}", 0
     lineno = frame.f_lineno
     occurrence, index = flow_ctx.next_occurrences((task_key, code, lineno), task_key)
     return f"{code.co_qualname}:{lineno}#{occurrence}", index
