@@ -158,8 +158,9 @@ class Task(Generic[P, R]):
         self.on_running = list(on_running or [])
         self.task_key = _task_key(fn)
         self._call = CallSignature(fn)
-        self._policy = task_policy(self.retries, self._retry_delays, retry_jitter_factor)
-        self._policy_record = policy_record(self._policy)
+        self._policy_record = policy_record(
+            task_policy(self.retries, self._retry_delays, retry_jitter_factor)
+        )
         self._store_cache: tuple[str, Any] | None = None
         self.__self__: Any = None
         self.__doc__ = fn.__doc__

@@ -13,6 +13,7 @@ from typing import Any, Literal, overload
 
 import httpx
 
+from podium.client._asgi import DirectSender
 from podium.client._base import BaseClient
 from podium.client._deployments import DeploymentCalls
 from podium.client._flows import FlowCalls
@@ -99,7 +100,6 @@ def get_client(
         return PodiumClient(httpx.AsyncClient(base_url=base_url, **options), retries=retries)
     # Deferred on purpose (start-up time): the embedded server pulls in FastAPI and
     # SQLAlchemy, which a client of a remote server (PODIUM_API_URL) never needs.
-    from podium.client._asgi import DirectSender
     from podium.client._embedded import (
         AsyncEmbeddedTransport,
         EmbeddedServer,

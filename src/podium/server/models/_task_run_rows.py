@@ -23,6 +23,7 @@ from podium.schemas import actions
 from podium.schemas.states import State
 from podium.server.database import orm
 from podium.server.database.types import json_dumps, sqlite_timestamp
+from podium.server.models.states import state_row
 from podium.server.orchestration import RunTimes
 
 FLOW_RUN_TABLE = cast(Table, orm.FlowRun.__table__)
@@ -149,7 +150,7 @@ def _write_typed(
     if rows:
         session.execute(insert(TASK_RUN_TABLE), rows)
     if states:
-        session.execute(insert(TASK_RUN_STATE_TABLE), [state_values(*s) for s in states])
+        session.execute(insert(TASK_RUN_STATE_TABLE), [state_row("task_run", *s) for s in states])
 
 
 def run_values(run: NewRun, now: dt.datetime) -> dict[str, Any]:
@@ -181,20 +182,6 @@ def run_values(run: NewRun, now: dt.datetime) -> dict[str, Any]:
         "state_type": None if state is None else state.type.value,
         "state_name": None if state is None else state.name,
         "state_timestamp": None if state is None else state.timestamp,
-    }
-
-
-def state_values(run_id: UUID, state: State) -> dict[str, Any]:
-    """A state's row, by column, as the column types take it."""
-    return {
-        "task_run_id": run_id,
-        "id": state.id,
-        "type": state.type.value,
-        "name": state.name,
-        "timestamp": state.timestamp,
-        "message": state.message,
-        "state_details": state.state_details.model_dump(exclude_defaults=True),
-        "data": state.data,
     }
 
 
@@ -296,7 +283,7 @@ def _write_sqlite(
             (
                 run.id.hex,
                 None if flow_run_id is None else flow_run_id.hex,
-                record.name or f"{record.task_key}-{record.dynamic_key}",
+                _name(record),
                 record.task_key,
                 record.dynamic_key,
                 record.cache_key,

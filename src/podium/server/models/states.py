@@ -145,18 +145,9 @@ class Decided:
     def state_values(self) -> dict[str, Any] | None:
         """The accepted state's row, by column (None if not accepted)."""
         accepted = self.state
-        if self.times is None or accepted is None:
+        if self.times is None or accepted is None or self.run_id is None:
             return None
-        return {
-            f"{self.kind}_id": self.run_id,
-            "id": accepted.id,
-            "type": accepted.type.value,
-            "name": accepted.name,
-            "timestamp": accepted.timestamp,
-            "message": accepted.message,
-            "state_details": accepted.state_details.model_dump(exclude_defaults=True),
-            "data": accepted.data,
-        }
+        return state_row(self.kind, self.run_id, accepted)
 
     @property
     def run_values(self) -> dict[str, Any] | None:
@@ -179,6 +170,20 @@ class Decided:
 
 
 _RUN_ID_FIELDS: dict[str, str] = {"flow_run": "flow_run_id", "task_run": "task_run_id"}
+
+
+def state_row(kind: RunKind, run_id: UUID, state: State) -> dict[str, Any]:
+    """A state's row, by column, as the column types take it."""
+    return {
+        _RUN_ID_FIELDS[kind]: run_id,
+        "id": state.id,
+        "type": state.type.value,
+        "name": state.name,
+        "timestamp": state.timestamp,
+        "message": state.message,
+        "state_details": state.state_details.model_dump(exclude_defaults=True),
+        "data": state.data,
+    }
 
 
 def decide(

@@ -40,6 +40,7 @@ from podium.server.models._task_run_rows import (
     NewRun,
     Policies,
     present_ids,
+    run_values,
     write_rows,
 )
 from podium.server.models.filters import run_scope
@@ -57,40 +58,6 @@ _SORTS: dict[Any, tuple[Any, ...]] = {
 }
 
 
-def _new_values(run: actions.TaskRunCreate, now: dt.datetime) -> RunValues:
-    return RunValues(
-        {
-            "id": run.id or new_uuid(),
-            "flow_run_id": run.flow_run_id,
-            "name": run.name or f"{run.task_key}-{run.dynamic_key}",
-            "task_key": run.task_key,
-            "dynamic_key": run.dynamic_key,
-            "cache_key": run.cache_key,
-            "cache_expiration": run.cache_expiration,
-            "task_version": run.task_version,
-            "empirical_policy": run.empirical_policy.model_dump(mode="json"),
-            "tags": run.tags,
-            "labels": run.labels,
-            "task_inputs": {
-                k: [i.model_dump(mode="json") for i in v] for k, v in run.task_inputs.items()
-            },
-            "flow_run_run_count": run.flow_run_run_count,
-            "run_count": 0,
-            "total_run_time": dt.timedelta(0),
-            "start_time": None,
-            "end_time": None,
-            "expected_start_time": None,
-            "next_scheduled_start_time": None,
-            "created": now,
-            "updated": now,
-            "state_id": None,
-            "state_type": None,
-            "state_name": None,
-            "state_timestamp": None,
-        }
-    )
-
-
 def create_task_run(
     session: Session, run: actions.TaskRunCreate, *, now: dt.datetime | None = None
 ) -> tuple[RunValues, bool]:
@@ -103,7 +70,8 @@ def create_task_run(
         existing = read_run_values(session, M, run.id)
         if existing is not None:
             return existing, False
-    values = _new_values(run, now)
+    new_run = NewRun(run, run.id or new_uuid(), Policies().of(run))
+    values = RunValues(run_values(new_run, now))
     states.insert_run(
         session, "task_run", values, run.state or StateCreate(type=StateType.PENDING), now=now
     )
