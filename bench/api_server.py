@@ -402,7 +402,15 @@ def wait_healthy(server: ServerProcess, base_url: str, timeout: float) -> float:
 
 
 def clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PODIUM_"))}
+    # As on a user's machine: no stray settings, and bytecode caches are written (a
+    # PYTHONDONTWRITEBYTECODE left in the environment would make every start of an
+    # editable install compile its changed modules again).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PREFECT_", "PODIUM_"))
+        and k not in {"PYTHONPATH", "PYTHONDONTWRITEBYTECODE"}
+    }
     env["PYTHONUNBUFFERED"] = "1"
     return env
 

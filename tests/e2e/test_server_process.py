@@ -5,7 +5,9 @@ Runs once on SQLite and once on PostgreSQL (a fresh database).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -99,3 +101,26 @@ def test_cli_reports_an_unreachable_server(
     assert result.returncode == 1
     assert "Could not reach the Podium API" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_server_runs_its_loop_services(
+    start_server: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The loop services start once the server listens: a run left Scheduled past its
+    # time is marked Late by one of them.
+    server = start_server(PODIUM_SERVICES_LOOP_SECONDS="0.2", PODIUM_LATE_RUNS_AFTER_SECONDS="0")
+    monkeypatch.setenv("PODIUM_API_URL", server.api_url)
+    clear_settings_cache()
+    with get_client(sync_client=True) as client:
+        past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+        run = client.create_flow_run(
+            "late-flow",
+            state=StateCreate(type=StateType.SCHEDULED, state_details={"scheduled_time": past}),
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            state = client.read_flow_run(run.id).state
+            if state is not None and state.name == "Late":
+                break
+            time.sleep(0.1)
+    assert state is not None and state.name == "Late", state

@@ -54,15 +54,19 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 class _AnnouncingServer(uvicorn.Server):
-    """A uvicorn server that prints where to reach Podium once it listens."""
+    """A uvicorn server that, once it listens, calls ``on_listening`` and prints where
+    to reach Podium."""
 
-    def __init__(self, config: uvicorn.Config, url: str) -> None:
+    def __init__(self, config: uvicorn.Config, url: str, on_listening: Callable[[], None]) -> None:
         super().__init__(config)
         self.url = url
+        self.on_listening = on_listening
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
         if not self.should_exit:
+            with long_lived():  # what it loads lives as long as the process too
+                self.on_listening()
             url = escape(self.url)
             console.print(
                 f"Podium server {__version__} is running at [bold]{url}[/bold]\n"
@@ -98,7 +102,7 @@ def start(
         host = host or settings.server_host
         port = port or settings.server_port
         with long_lived():  # the app lives as long as the process (see podium._gc)
-            api = create_app(settings)
+            api = create_app(settings, defer_routers=True, services_after_start=True)
         config = uvicorn.Config(
             api,
             host=host,
@@ -112,7 +116,7 @@ def start(
             proxy_headers=False,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
-        _AnnouncingServer(config, display_url(host, port)).run()
+        _AnnouncingServer(config, display_url(host, port), api.state.start_services).run()
     except (KeyboardInterrupt, ServerStopped):
         pass
     except SystemExit as exc:

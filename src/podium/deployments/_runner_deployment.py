@@ -20,7 +20,7 @@ from uuid import UUID
 from podium.client import SyncPodiumClient, get_client
 from podium.deployments._schema import parameter_schema
 from podium.schedules import Schedule, construct_schedule
-from podium.schemas.deployments import ConcurrencyLimitStrategy, ConcurrencyOptions
+from podium.schemas.core import ConcurrencyLimitStrategy, ConcurrencyOptions
 
 __all__ = ["ConcurrencyLimitConfig", "RunnerDeployment", "flow_entrypoint", "schedules_from"]
 

@@ -7,7 +7,6 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from croniter import CroniterBadDateError, croniter
 from pydantic import (
     Field,
     field_validator,
@@ -15,8 +14,13 @@ from pydantic import (
 
 from podium.schedules._base import ScheduleBase, check_timezone, resolve_wall_times, wall_floor
 
+# croniter (with dateutil) is imported where a cron expression is first read: loading it
+# cost more than the rest of the schedules, in every process that imports the client.
+
 
 def check_cron(value: str) -> str:
+    from croniter import croniter
+
     if croniter.is_valid(value):
         return value
     reason = ""
@@ -34,6 +38,8 @@ def check_cron(value: str) -> str:
 
 @lru_cache(maxsize=512)
 def _runs_every_hour(cron: str) -> bool:
+    from croniter import croniter
+
     hours = croniter(cron).expanded[1]
     return "*" in hours or set(hours) >= set(range(24))
 
@@ -79,6 +85,8 @@ class CronSchedule(ScheduleBase):
         )
 
     def _wall_times(self, after: datetime) -> Iterator[datetime]:
+        from croniter import CroniterBadDateError, croniter
+
         # Naive datetimes keep croniter in pure wall-clock arithmetic; DST is applied later.
         matches = croniter(self.cron, after, day_or=self.day_or)
         while True:

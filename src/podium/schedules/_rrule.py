@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from dateutil import parser as date_parser
-from dateutil.rrule import rruleset, rrulestr
 from pydantic import (
     Field,
     field_validator,
@@ -23,6 +21,12 @@ from podium.schedules._base import (
     resolve_wall_times,
     wall_floor,
 )
+
+if TYPE_CHECKING:
+    from dateutil.rrule import rruleset
+
+# dateutil is imported where a rule is first read (see ``_cron``: the client loads
+# the schedules, and most processes never read a rule).
 
 # --------------------------------------------------------------------------------------
 # RRule schedules.
@@ -58,6 +62,8 @@ def _split_dtstart(text: str) -> tuple[list[str], datetime | None, str | None]:
             continue
         if dtstart is not None:
             raise ValueError("more than one DTSTART")
+        from dateutil import parser as date_parser
+
         try:
             dtstart = date_parser.parse(match["value"], ignoretz=True, default=DEFAULT_ANCHOR_DATE)
         except (ValueError, OverflowError) as exc:
@@ -82,6 +88,8 @@ def _parse_rrule(text: str, after: datetime | None = None) -> rruleset:
     dtstart = dtstart or DEFAULT_ANCHOR_DATE
     if after is not None:
         dtstart = _fast_forward(lines, dtstart, after)
+    from dateutil.rrule import rrulestr
+
     return rrulestr(
         "\n".join(lines),
         dtstart=dtstart,

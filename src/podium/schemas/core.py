@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -10,6 +11,17 @@ from pydantic import Field, computed_field
 
 from podium.schemas._base import ObjectModel, PodiumModel, UtcDateTime
 from podium.schemas.states import State, StateType
+
+
+class ConcurrencyLimitStrategy(StrEnum):
+    """What happens to a run that finds its deployment's concurrency limit full."""
+
+    ENQUEUE = "ENQUEUE"
+    CANCEL_NEW = "CANCEL_NEW"
+
+
+class ConcurrencyOptions(PodiumModel):
+    collision_strategy: ConcurrencyLimitStrategy = ConcurrencyLimitStrategy.ENQUEUE
 
 
 class Flow(ObjectModel):

@@ -14,9 +14,12 @@ from uuid import UUID
 from pydantic import Field
 
 from podium.schedules import SCHEDULE_TYPES
-from podium.schemas._base import ActionModel, ObjectModel, PodiumModel, UtcDateTime
+from podium.schemas._base import ActionModel, ObjectModel, UtcDateTime
 from podium.schemas.actions import NAME_PATTERN
-from podium.schemas.core import FlowRunPolicy
+from podium.schemas.core import (
+    ConcurrencyLimitStrategy as ConcurrencyLimitStrategy,  # re-exported: defined with the runs
+)
+from podium.schemas.core import ConcurrencyOptions, FlowRunPolicy
 from podium.schemas.filters import (
     DeploymentFilter,
     FlowFilter,
@@ -28,17 +31,6 @@ from podium.schemas.filters import (
 from podium.schemas.responses import DEFAULT_LIMIT, MAX_LIMIT
 from podium.schemas.sorting import DeploymentSort
 from podium.schemas.states import StateCreate
-
-
-class ConcurrencyLimitStrategy(StrEnum):
-    """What happens to a run that finds its deployment's concurrency limit full."""
-
-    ENQUEUE = "ENQUEUE"
-    CANCEL_NEW = "CANCEL_NEW"
-
-
-class ConcurrencyOptions(PodiumModel):
-    collision_strategy: ConcurrencyLimitStrategy = ConcurrencyLimitStrategy.ENQUEUE
 
 
 class DeploymentStatus(StrEnum):

@@ -26,6 +26,7 @@ def create_app(
     *,
     database: Database | None = None,
     defer_routers: bool = False,
+    services_after_start: bool = False,
 ) -> FastAPI:
     """Build the API. The database is migrated to the latest schema at start-up.
 
@@ -33,19 +34,26 @@ def create_app(
     work queues) are imported and included when a request first needs them, or
     when the OpenAPI schema is asked for; every answer is the one the fully built
     app gives. The embedded server uses this: a short script never pays for them.
+
+    The loop services (scheduler, late and crashed runs...) start with the app,
+    unless ``PODIUM_SERVICES_ENABLED`` is off. With ``services_after_start``
+    the lifespan leaves them to ``app.state.start_services()``: ``podium server
+    start`` calls it once the server listens, so that loading them does not hold
+    up the first answer.
     """
     settings = settings or get_settings()
     db = database or Database(settings.resolved_database_url, timeout=settings.database_timeout)
+    services = _Services(db, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await upgrade(db)
-        runner = _start_services(db, settings) if settings.services_enabled else None
+        if not services_after_start:
+            services.start()
         try:
             yield
         finally:
-            if runner is not None:
-                await runner.stop()
+            await services.stop()
             if database is None:
                 await db.dispose()
 
@@ -55,10 +63,14 @@ def create_app(
         lifespan=lifespan,
         docs_url="/docs",
         openapi_url="/api/openapi.json",
+        # FastAPI's OpenTelemetry bridge asks the global providers on every request
+        # whether it should trace; Podium emits no traces, so it never should.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.db = db
     app.state.settings = settings
     app.state.work_notifier = WorkNotifier()
+    app.state.start_services = services.start
     errors.install(app)
     _include(app, CORE_ROUTERS)
     if defer_routers:
@@ -77,15 +89,28 @@ def _include(app: FastAPI, names: tuple[RouterName, ...]) -> None:
         app.include_router(router, prefix="/api")
 
 
-def _start_services(db: Database, settings: Settings) -> ServiceRunner:
-    """Start the loop services on the running loop; the runner that stops them."""
-    # Deferred (start-up time): the services load the scheduling and deployment
-    # models, which a process that does not run them never needs.
-    from podium.server.services import ServiceRunner, all_services
+class _Services:
+    """The app's loop services: started at most once, on the running loop, if enabled."""
 
-    runner = ServiceRunner(db, all_services(db, settings))
-    runner.start()
-    return runner
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        self.runner: ServiceRunner | None = None
+
+    def start(self) -> None:
+        if self.runner is not None or not self.settings.services_enabled:
+            return
+        # Deferred (start-up time): the services load the scheduling and deployment
+        # models, which a process that does not run them never needs.
+        from podium.server.services import ServiceRunner, all_services
+
+        self.runner = ServiceRunner(self.db, all_services(self.db, self.settings))
+        self.runner.start()
+
+    async def stop(self) -> None:
+        runner, self.runner = self.runner, None
+        if runner is not None:
+            await runner.stop()
 
 
 class DeferredRouters:

@@ -1,6 +1,8 @@
 """Prefect's ``prefect.client.schemas.objects`` names for Podium's contract."""
 
 from podium.schemas.core import (
+    ConcurrencyLimitStrategy,
+    ConcurrencyOptions,
     Flow,
     FlowRun,
     FlowRunPolicy,
@@ -9,12 +11,7 @@ from podium.schemas.core import (
     TaskRunInput,
     TaskRunPolicy,
 )
-from podium.schemas.deployments import (
-    ConcurrencyLimitStrategy,
-    ConcurrencyOptions,
-    Deployment,
-    DeploymentSchedule,
-)
+from podium.schemas.deployments import Deployment, DeploymentSchedule
 from podium.schemas.states import State, StateDetails, StateType
 from podium.schemas.work_pools import (
     Worker,

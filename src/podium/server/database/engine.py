@@ -18,6 +18,12 @@ Query functions in ``podium.server.models`` are plain functions of a
   write. Reads run on the loop's thread: in WAL mode they never wait for
   the writer, and their work is Python under the GIL, which a reader thread
   would hold just the same.
+- **Checkpoints** (copying the write-ahead log back into the database file,
+  with an fsync) run on a thread of their own, ``PRAGMA wal_checkpoint(PASSIVE)``
+  every :data:`CHECKPOINT_EVERY_COMMITS` commits or :data:`CHECKPOINT_SECONDS`,
+  instead of inside whichever commit crossed SQLite's automatic threshold: that
+  commit took 4-5 ms instead of 0.05, nearly half of all commit time. A passive
+  checkpoint never blocks a writer, and its I/O runs without the GIL.
 - **PostgreSQL** runs them on the event loop through asyncpg
   (``AsyncSession.run_sync``); MVCC and row locks handle concurrency.
 """
@@ -25,6 +31,7 @@ Query functions in ``podium.server.models`` are plain functions of a
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -40,11 +47,17 @@ from sqlalchemy.pool import StaticPool
 
 from podium.server.database.types import json_dumps, json_loads
 
+logger = logging.getLogger("podium.server")
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
 # Connections kept open: the loop's thread and the writer thread use one each.
 POOL_SIZE = 6
+
+# Background checkpoints: after this many commits, or this many seconds, whichever first.
+CHECKPOINT_EVERY_COMMITS = 200
+CHECKPOINT_SECONDS = 1.0
 
 # ``_local.writing`` values: how the thread's next transaction begins.
 _READ, _WRITE, _WRITE_IF_FREE = 0, 1, 2
@@ -99,7 +112,9 @@ class Database:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
     def _sqlite_engine(self, echo: bool) -> Engine:
-        memory = self.url.database in (None, "", ":memory:")
+        memory = self.url.database in (None, "", ":memory:") or "mode=memory" in str(
+            self.url.database
+        )
         # One shared connection for an in-memory database (each connection
         # would see its own empty database); a pool per thread otherwise.
         pool: dict[str, Any] = {"poolclass": StaticPool} if memory else {"pool_size": POOL_SIZE}
@@ -113,6 +128,8 @@ class Database:
         )
         busy_ms = int(self.timeout * 1000)
         local = threading.local()
+        checkpointer = None if memory else _Checkpointer(engine, self.timeout)
+        self._checkpointer = checkpointer
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -124,6 +141,8 @@ class Database:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+            if checkpointer is not None:
+                cursor.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's work
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -145,6 +164,8 @@ class Database:
             finally:
                 dbapi_connection.execute(f"PRAGMA busy_timeout={busy_ms}")
 
+        if checkpointer is not None:
+            event.listen(engine, "commit", checkpointer.committed)
         self._local = local
         return engine
 
@@ -232,8 +253,72 @@ class Database:
     async def dispose(self) -> None:
         if self.is_sqlite:
             self._writer.shutdown(wait=True)
+            if self._checkpointer is not None:
+                self._checkpointer.stop()
             assert self.sync_engine is not None
             self.sync_engine.dispose()
         else:
             assert self.async_engine is not None
             await self.async_engine.dispose()
+
+
+class _Checkpointer:
+    """Checkpoints a SQLite database's write-ahead log on a thread of its own.
+
+    Started on the first commit; :meth:`stop` ends it with a last checkpoint.
+    """
+
+    def __init__(self, engine: Engine, timeout: float) -> None:
+        self.engine = engine
+        self.timeout = timeout
+        self._commits = 0
+        self._wake = threading.Event()
+        self._stopping = False
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def committed(self, _connection: Any) -> None:
+        """A transaction committed (SQLAlchemy's ``commit`` event)."""
+        self._commits += 1
+        if self._thread is None:
+            self._start()
+        elif self._commits >= CHECKPOINT_EVERY_COMMITS:
+            self._wake.set()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None and not self._stopping:
+                self._thread = threading.Thread(
+                    target=self._run, name="podium-db-checkpoint", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        database = self.engine.url.database
+        assert database is not None
+        uri = database.startswith("file:")
+        connection = sqlite3.connect(database, timeout=self.timeout, uri=uri, isolation_level=None)
+        try:
+            while not self._stopping:
+                self._wake.wait(CHECKPOINT_SECONDS)
+                self._wake.clear()
+                if self._commits:
+                    self._commits = 0
+                    self._checkpoint(connection)
+            self._checkpoint(connection)
+        finally:
+            connection.close()
+
+    def _checkpoint(self, connection: sqlite3.Connection) -> None:
+        try:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as exc:  # retried on the next round; the log only grows meanwhile
+            logger.warning("Checkpointing the SQLite database failed: %s", exc)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            thread = self._thread
+        self._wake.set()
+        if thread is not None:
+            thread.join(timeout=self.timeout)

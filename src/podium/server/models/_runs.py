@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, CursorResult, Select, bindparam, delete, f
 from sqlalchemy.orm import Session
 
 from podium.server.database import orm
+from podium.server.database.prepared import Prepared
 from podium.server.errors import NotFound
 
 RunModel = type[orm.FlowRun] | type[orm.TaskRun]
@@ -55,10 +56,10 @@ def _select_runs(model: RunModel) -> tuple[Select[Any], list[str], list[str]]:
 
 
 @functools.cache
-def _select_run(model: RunModel, lock: bool) -> Select[Any]:
+def _select_run(model: RunModel, lock: bool) -> Prepared:
     """One run by the ``run_id`` parameter: built once, so each read only binds it."""
     query = _select_runs(model)[0].where(model.__table__.c.id == bindparam("run_id"))
-    return query.with_for_update(of=model.__table__) if lock else query
+    return Prepared(query.with_for_update(of=model.__table__) if lock else query)
 
 
 def _as_values(row: Any, names: list[str], state_names: list[str]) -> RunValues:
@@ -103,7 +104,7 @@ def read_run_values(
 ) -> RunValues | None:
     """One run as :class:`RunValues`, or None; ``lock`` takes its row lock (PostgreSQL)."""
     _, names, state_names = _select_runs(model)
-    row = session.connection().execute(_select_run(model, lock), {"run_id": run_id}).first()
+    row = _select_run(model, lock).first(session, {"run_id": run_id})
     return None if row is None else _as_values(row, names, state_names)
 
 

@@ -21,7 +21,7 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from podium.schemas.deployments import ConcurrencyLimitStrategy, ConcurrencyOptions
+from podium.schemas.core import ConcurrencyLimitStrategy, ConcurrencyOptions
 from podium.server.database import orm
 from podium.server.orchestration.policy import ACTIVE_STATES, DeploymentSlots, WorkSlots
 

@@ -21,6 +21,7 @@ from podium.schemas.responses import (
 from podium.schemas.sorting import FlowRunSort
 from podium.schemas.states import StateCreate, StateType, state_from_create
 from podium.server.database import orm
+from podium.server.database.prepared import Prepared
 from podium.server.errors import NotFound
 from podium.server.models import cancellation, states
 from podium.server.models._run_json import run_json
@@ -54,9 +55,9 @@ _SORTS: dict[Any, tuple[Any, ...]] = {
 
 # Built once, run through the session's connection: building a query and going
 # through the ORM's execution path cost more than the lookup itself.
-_FLOW_EXISTS = select(orm.Flow.id).where(orm.Flow.id == bindparam("flow_id"))
-_RUN_BY_KEY = select(M.id).where(
-    M.flow_id == bindparam("flow_id"), M.idempotency_key == bindparam("key")
+_FLOW_EXISTS = Prepared(select(orm.Flow.id).where(orm.Flow.id == bindparam("flow_id")))
+_RUN_BY_KEY = Prepared(
+    select(M.id).where(M.flow_id == bindparam("flow_id"), M.idempotency_key == bindparam("key"))
 )
 
 
@@ -74,16 +75,13 @@ def create_flow_run(
     the action does not carry (a deployment's version, queue and pool).
     """
     now = now or dt.datetime.now(dt.UTC)
-    connection = session.connection()
-    if connection.execute(_FLOW_EXISTS, {"flow_id": run.flow_id}).first() is None:
+    if _FLOW_EXISTS.first(session, {"flow_id": run.flow_id}) is None:
         raise NotFound.of("Flow", run.flow_id, field="flow_id")
     existing: RunValues | None = None
     if run.idempotency_key is not None:
-        existing_id = connection.execute(
-            _RUN_BY_KEY, {"flow_id": run.flow_id, "key": run.idempotency_key}
-        ).scalar()
-        if existing_id is not None:
-            existing = read_run_values(session, M, existing_id)
+        found = _RUN_BY_KEY.first(session, {"flow_id": run.flow_id, "key": run.idempotency_key})
+        if found is not None:
+            existing = read_run_values(session, M, found[0])
     if existing is None and run.id is not None:
         existing = read_run_values(session, M, run.id)
     if existing is not None:

@@ -30,6 +30,7 @@ from podium.schemas.responses import (
 )
 from podium.schemas.states import State, StateCreate, details_with, state_from_create
 from podium.server.database import orm
+from podium.server.database.prepared import Prepared
 from podium.server.models._runs import RunValues, read_run_values
 from podium.server.orchestration import RunTimes, Transition, Verdict, account, judge
 from podium.server.orchestration.policy import RunKind
@@ -62,10 +63,10 @@ class _Writes:
         state_model = orm.FlowRunState if kind == "flow_run" else orm.TaskRunState
         runs: Table = model.__table__  # type: ignore[assignment]
         states: Table = state_model.__table__  # type: ignore[assignment]
-        self.insert_run = insert(runs)
-        self.insert_state = insert(states)
+        self.insert_run = Prepared(insert(runs))
+        self.insert_state = Prepared(insert(states))
         # The SET clause comes from the parameters' keys (the run's new columns).
-        self.update_run = update(runs).where(runs.c.id == bindparam("run_id"))
+        self.update_run = Prepared(update(runs).where(runs.c.id == bindparam("run_id")))
 
 
 _WRITES: dict[str, _Writes] = {"flow_run": _Writes("flow_run"), "task_run": _Writes("task_run")}
@@ -261,16 +262,16 @@ def set_run_state(
     row, None for a new one); the caller keeps it current across several
     proposals for one run in one transaction. ``row`` is updated in place.
     """
-    decided = decide(
-        kind, row, proposal, initial=initial, force=force, now=now or dt.datetime.now(dt.UTC)
-    )
+    now = now or dt.datetime.now(dt.UTC)
+    decided = decide(kind, row, proposal, initial=initial, force=force, now=now)
     state_values, run_values = decided.state_values, decided.run_values
     if state_values is None or run_values is None:
         return decided.result
     if isinstance(row, RunValues):
-        writes, connection = _WRITES[kind], session.connection()
-        connection.execute(writes.insert_state, state_values)
-        connection.execute(writes.update_run, {"run_id": row.id, **run_values})
+        writes = _WRITES[kind]
+        writes.insert_state.run(session, state_values)
+        # ``updated`` too, as the column's own update default would set it.
+        writes.update_run.run(session, {"run_id": row.id, "updated": now, **run_values})
         row.update(run_values)
         row["state"] = state_values
     else:
@@ -291,14 +292,14 @@ def insert_run(
     like a run from :func:`~podium.server.models._runs.read_run_values`.
     """
     decided = decide(kind, values, proposal, initial=None, now=now)
-    writes, connection = _WRITES[kind], session.connection()
+    writes = _WRITES[kind]
     state_values, run_values = decided.state_values, decided.run_values
     if run_values is not None:
         values.update(run_values)
     values["state"] = None
-    connection.execute(writes.insert_run, {k: v for k, v in values.items() if k != "state"})
+    writes.insert_run.run(session, {k: v for k, v in values.items() if k != "state"})
     if state_values is not None:
-        connection.execute(writes.insert_state, state_values)
+        writes.insert_state.run(session, state_values)
         values["state"] = state_values
     return decided.result
 

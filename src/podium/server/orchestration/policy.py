@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
-from podium.schemas.deployments import ConcurrencyLimitStrategy
+from podium.schemas.core import ConcurrencyLimitStrategy
 from podium.schemas.responses import SetStateStatus
 from podium.schemas.states import TERMINAL_STATES, State, StateType
 
