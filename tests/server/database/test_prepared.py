@@ -11,17 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from podium.server.database import Database, orm, upgrade
 from podium.server.database.prepared import Prepared
 
-FLOWS = orm.Flow.__table__
-RUNS = orm.FlowRun.__table__
+FLOWS = cast(Table, orm.Flow.__table__)
+RUNS = cast(Table, orm.FlowRun.__table__)
 
 
 @pytest.fixture
@@ -68,13 +68,20 @@ _READ_RUN = Prepared(select(RUNS).where(RUNS.c.id == bindparam("run_id")))
 _FINISH_RUN = Prepared(update(RUNS).where(RUNS.c.id == bindparam("run_id")))
 
 
-async def test_a_row_written_prepared_reads_back_as_sqlalchemy_reads_it(db: Database) -> None:
-    def write(session: Session) -> dict[str, Any]:
-        values = _run_values(_flow(session))
-        _INSERT_RUN.run(session, values)
-        return values
+def _write_prepared(session: Session) -> dict[str, Any]:
+    values = _run_values(_flow(session))
+    _INSERT_RUN.run(session, values)
+    return values
 
-    values = await db.write(write)
+
+async def _read_prepared(db: Database, run_id: uuid.UUID) -> dict[str, Any] | None:
+    """The run's row read with the prepared query, by column name."""
+    row = await db.read(lambda session: _READ_RUN.first(session, {"run_id": run_id}))
+    return None if row is None else dict(zip([c.name for c in RUNS.columns], row, strict=True))
+
+
+async def test_a_row_written_prepared_reads_back_as_sqlalchemy_reads_it(db: Database) -> None:
+    values = await db.write(_write_prepared)
 
     def read_typed(session: Session) -> dict[str, Any]:
         row = session.execute(select(RUNS).where(RUNS.c.id == values["id"])).one()
@@ -84,12 +91,7 @@ async def test_a_row_written_prepared_reads_back_as_sqlalchemy_reads_it(db: Data
     for column, value in values.items():
         assert typed[column] == value, column
 
-    def read_prepared(session: Session) -> tuple[Any, ...] | None:
-        return _READ_RUN.first(session, {"run_id": values["id"]})
-
-    prepared = await db.read(read_prepared)
-    assert prepared is not None
-    assert dict(zip([c.name for c in RUNS.columns], prepared, strict=True)) == typed
+    assert await _read_prepared(db, values["id"]) == typed
 
 
 async def test_a_row_written_by_sqlalchemy_reads_back_prepared(db: Database) -> None:
@@ -99,21 +101,15 @@ async def test_a_row_written_by_sqlalchemy_reads_back_prepared(db: Database) -> 
         return values
 
     values = await db.write(write)
-    row = await db.read(lambda session: _READ_RUN.first(session, {"run_id": values["id"]}))
-    assert row is not None
-    read = dict(zip([c.name for c in RUNS.columns], row, strict=True))
+    read = await _read_prepared(db, values["id"])
+    assert read is not None
     for column, value in values.items():
         assert read[column] == value, column
     assert read["end_time"] is None and read["deployment_id"] is None
 
 
 async def test_an_update_sets_only_the_columns_given(db: Database) -> None:
-    def write(session: Session) -> dict[str, Any]:
-        values = _run_values(_flow(session))
-        _INSERT_RUN.run(session, values)
-        return values
-
-    values = await db.write(write)
+    values = await db.write(_write_prepared)
     ended = dt.datetime(2026, 3, 4, 6, 0, tzinfo=dt.UTC)
 
     def finish(session: Session) -> None:
@@ -123,15 +119,14 @@ async def test_an_update_sets_only_the_columns_given(db: Database) -> None:
         )
 
     await db.write(finish)
-    row = await db.read(lambda session: _READ_RUN.first(session, {"run_id": values["id"]}))
-    assert row is not None
-    read = dict(zip([c.name for c in RUNS.columns], row, strict=True))
+    read = await _read_prepared(db, values["id"])
+    assert read is not None
     assert (read["end_time"], read["run_count"], read["updated"]) == (ended, 2, ended)
     assert read["parameters"] == values["parameters"] and read["tags"] == ["a", "b"]
 
 
 async def test_a_missing_row_reads_as_none(db: Database) -> None:
-    assert await db.read(lambda session: _READ_RUN.first(session, {"run_id": uuid.uuid4()})) is None
+    assert await _read_prepared(db, uuid.uuid4()) is None
 
 
 async def test_a_statement_needing_a_value_nobody_gave_is_refused_by_name(db: Database) -> None:
