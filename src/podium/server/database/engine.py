@@ -112,9 +112,7 @@ class Database:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
     def _sqlite_engine(self, echo: bool) -> Engine:
-        memory = self.url.database in (None, "", ":memory:") or "mode=memory" in str(
-            self.url.database
-        )
+        memory = self.url.database in (None, "", ":memory:")
         # One shared connection for an in-memory database (each connection
         # would see its own empty database); a pool per thread otherwise.
         pool: dict[str, Any] = {"poolclass": StaticPool} if memory else {"pool_size": POOL_SIZE}
@@ -128,7 +126,9 @@ class Database:
         )
         busy_ms = int(self.timeout * 1000)
         local = threading.local()
-        checkpointer = None if memory else _Checkpointer(engine, self.timeout)
+        # A database kept in memory has no write-ahead log to checkpoint.
+        in_memory = memory or ":memory:" in str(self.url) or "mode=memory" in str(self.url)
+        checkpointer = None if in_memory else _Checkpointer(engine, self.timeout)
         self._checkpointer = checkpointer
 
         @event.listens_for(engine, "connect")
