@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -276,44 +277,58 @@ class _Checkpointer:
         self._stopping = False
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
 
     def committed(self, _connection: Any) -> None:
         """A transaction committed (SQLAlchemy's ``commit`` event)."""
         self._commits += 1
-        if self._thread is None:
-            self._start()
+        if self._thread is None or self._pid != os.getpid():
+            self._start()  # the first commit, or the first in a forked child
         elif self._commits >= CHECKPOINT_EVERY_COMMITS:
             self._wake.set()
 
     def _start(self) -> None:
         with self._lock:
-            if self._thread is None and not self._stopping:
+            if self._stopping:
+                return
+            if self._thread is None or self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._wake = threading.Event()
                 self._thread = threading.Thread(
                     target=self._run, name="podium-db-checkpoint", daemon=True
                 )
                 self._thread.start()
 
     def _run(self) -> None:
-        database = self.engine.url.database
-        assert database is not None
-        uri = database.startswith("file:")
-        connection = sqlite3.connect(database, timeout=self.timeout, uri=uri, isolation_level=None)
+        connection: sqlite3.Connection | None = None
         try:
             while not self._stopping:
                 self._wake.wait(CHECKPOINT_SECONDS)
                 self._wake.clear()
                 if self._commits:
                     self._commits = 0
-                    self._checkpoint(connection)
+                    connection = self._checkpoint(connection)
             self._checkpoint(connection)
         finally:
-            connection.close()
+            if connection is not None:
+                connection.close()
 
-    def _checkpoint(self, connection: sqlite3.Connection) -> None:
+    def _checkpoint(self, connection: sqlite3.Connection | None) -> sqlite3.Connection | None:
+        """Checkpoint through ``connection`` (opened on first use); the connection."""
         try:
+            if connection is None:
+                database = self.engine.url.database
+                assert database is not None
+                connection = sqlite3.connect(
+                    database,
+                    timeout=self.timeout,
+                    uri=database.startswith("file:"),
+                    isolation_level=None,
+                )
             connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.Error as exc:  # retried on the next round; the log only grows meanwhile
+        except sqlite3.Error as exc:  # tried again next round; the log only grows meanwhile
             logger.warning("Checkpointing the SQLite database failed: %s", exc)
+        return connection
 
     def stop(self) -> None:
         with self._lock:
