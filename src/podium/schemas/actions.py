@@ -9,7 +9,7 @@ from pydantic import Field
 
 from podium.schemas._base import ActionModel, UtcDateTime
 from podium.schemas.core import FlowRunPolicy, TaskRunInput, TaskRunPolicy
-from podium.schemas.states import StateCreate
+from podium.schemas.states import StateCreate, StateDetails, StateType
 
 NAME_PATTERN = r"^[^/%&><]+$"
 
@@ -90,6 +90,61 @@ class TaskRunStateProposal(ActionModel):
     force: bool = False
 
 
+# --- the engine's batches ----------------------------------------------------------
+#
+# A batch carries thousands of runs, each with two states, and validating it is
+# part of every task run's cost. Its models take the same JSON as
+# ``TaskRunCreate``, ``TaskRunStateProposal`` and ``StateCreate``, but every
+# optional part defaults to None instead of a built default (an empty
+# ``StateDetails``, ``TaskRunPolicy``, list or dict per record): validating the
+# engine's records so costs a quarter of what the general models cost.
+
+
+class TaskRunBatchState(ActionModel):
+    """A state in a task-run batch: the fields of :class:`StateCreate`.
+
+    ``state_details`` left out means the default details.
+    """
+
+    type: StateType
+    name: str | None = None
+    message: str | None = None
+    timestamp: UtcDateTime | None = None
+    state_details: StateDetails | None = None
+    data: Any = None
+
+
+class TaskRunBatchRun(ActionModel):
+    """A task run a batch creates: the fields of :class:`TaskRunCreate`.
+
+    ``state`` is its first state (Pending when left out); ``empirical_policy``,
+    ``tags``, ``labels`` and ``task_inputs`` left out are empty.
+    """
+
+    task_key: str = Field(min_length=1)
+    dynamic_key: str
+    id: UUID | None = None
+    name: str | None = Field(default=None, max_length=200)
+    flow_run_id: UUID | None = None
+    state: TaskRunBatchState | None = None
+    cache_key: str | None = None
+    cache_expiration: UtcDateTime | None = None
+    task_version: str | None = None
+    empirical_policy: TaskRunPolicy | None = None
+    tags: list[str] | None = None
+    labels: dict[str, str] | None = None
+    task_inputs: dict[str, list[TaskRunInput]] | None = None
+    flow_run_run_count: int = 0
+
+
+class TaskRunBatchProposal(ActionModel):
+    """A state proposed in a batch for a task run (one created by the batch or earlier)."""
+
+    task_run_id: UUID
+    state: TaskRunBatchState
+    force: bool = False
+
+
 class TaskRunBatch(ActionModel):
     """What the engine's reporter sends: creations, then state proposals in order.
 
@@ -97,8 +152,8 @@ class TaskRunBatch(ActionModel):
     sent again after a lost answer without duplicating runs.
     """
 
-    task_runs: list[TaskRunCreate] = Field(default_factory=list)
-    states: list[TaskRunStateProposal] = Field(default_factory=list)
+    task_runs: list[TaskRunBatchRun] = Field(default_factory=list)
+    states: list[TaskRunBatchProposal] = Field(default_factory=list)
 
 
 class LogCreate(ActionModel):

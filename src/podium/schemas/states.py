@@ -142,48 +142,69 @@ class State(PodiumModel):
 
 
 def state_from_create(
-    proposal: StateCreate, now: dt.datetime | None = None, details: StateDetails | None = None
+    proposal: StateCreate | Any,
+    now: dt.datetime | None = None,
+    details: StateDetails | None = None,
+    *,
+    state_id: UUID | None = None,
 ) -> State:
     """The state a validated proposal describes (no second validation: it is on a hot path).
 
-    ``details`` replaces the proposal's state details when given.
+    ``proposal`` is a :class:`StateCreate` or anything validated with its fields (a
+    batch's states). ``details`` replaces the proposal's state details when given; a
+    proposal without details gets the default ones. The state gets a new id unless
+    ``state_id`` is given.
     """
-    return _constructed(
+    return constructed(
         State,
         {
-            "id": new_uuid(),
+            "id": state_id or new_uuid(),
             "type": proposal.type,
             "name": proposal.name or DEFAULT_STATE_NAMES[proposal.type],
             "timestamp": proposal.timestamp or now or now_utc(),
             "message": proposal.message,
-            "state_details": details if details is not None else proposal.state_details,
+            "state_details": details or proposal.state_details or StateDetails(),
             "data": proposal.data,
         },
         _STATE_FIELDS,
     )
 
 
+def details_of(**given: Any) -> StateDetails:
+    """Default details but for the fields given (no validation: the values must be valid)."""
+    return constructed(StateDetails, {**_DEFAULT_DETAILS, **given}, given.keys())
+
+
 def details_with(details: StateDetails, field: str, value: Any) -> StateDetails:
     """A copy of validated ``details`` with one field replaced (no second validation)."""
     values = details.__dict__.copy()
     values[field] = value
-    return _constructed(StateDetails, values, details.__pydantic_fields_set__ | {field})
+    return constructed(StateDetails, values, details.__pydantic_fields_set__ | {field})
 
 
 _STATE_FIELDS = frozenset(State.model_fields)
+_DEFAULT_DETAILS = StateDetails().__dict__
 
 _M = TypeVar("_M", bound=PodiumModel)
 
 
-def _constructed(model: type[_M], values: dict[str, Any], fields_set: AbstractSet[str]) -> _M:
-    # What ``model_construct`` does once it has every value, without its
-    # per-field loop over defaults: a batch makes thousands of states, and
-    # that loop cost more than the rest of building one. ``values`` must hold
-    # every field of ``model``, already valid.
+def constructed(
+    model: type[_M],
+    values: dict[str, Any],
+    fields_set: AbstractSet[str],
+    private: dict[str, Any] | None = None,
+) -> _M:
+    """A model instance from values known to be valid, without validating them.
+
+    What ``model_construct`` does once it has every value, without its per-field
+    loop over defaults (slower than validating, for a state): a batch makes
+    thousands of states and the engine one per task run. ``values`` must hold
+    every field of ``model``, already valid; ``private`` its private attributes.
+    """
     instance = model.__new__(model)
     setattr_ = object.__setattr__
     setattr_(instance, "__dict__", values)
     setattr_(instance, "__pydantic_fields_set__", set(fields_set))
     setattr_(instance, "__pydantic_extra__", None)
-    setattr_(instance, "__pydantic_private__", None)
+    setattr_(instance, "__pydantic_private__", private)
     return instance

@@ -8,11 +8,13 @@ import uuid
 
 import pytest
 
+from podium.schemas.actions import TaskRunBatchState
 from podium.schemas.states import (
     State,
     StateCreate,
     StateDetails,
     StateType,
+    details_of,
     details_with,
     state_from_create,
 )
@@ -57,3 +59,33 @@ def test_details_with_one_field_replaced_equals_a_model_copy() -> None:
     assert replaced.model_fields_set == details.model_fields_set | {"flow_run_id"}
     assert details.flow_run_id is None  # the original is left as it was
     assert replaced.model_dump(exclude_defaults=True) == {"cache_key": "abc", "flow_run_id": run_id}
+
+
+def test_details_of_given_fields_equal_validated_details() -> None:
+    run_id, flow_run_id = uuid.uuid4(), uuid.uuid4()
+
+    built = details_of(task_run_id=run_id, flow_run_id=flow_run_id)
+
+    validated = StateDetails(task_run_id=run_id, flow_run_id=flow_run_id)
+    assert built == validated
+    assert built.model_fields_set == validated.model_fields_set
+    assert built.model_dump_json() == validated.model_dump_json()
+    assert StateDetails().task_run_id is None  # the shared defaults are left as they were
+
+
+def test_a_batch_state_without_details_gives_the_state_decide_gives() -> None:
+    run_id = uuid.uuid4()
+    proposal = TaskRunBatchState(type=StateType.COMPLETED, message="done", data=[1])
+
+    built = state_from_create(proposal, NOW, details_of(task_run_id=run_id))
+
+    expected = State(
+        id=built.id,
+        type=StateType.COMPLETED,
+        timestamp=NOW,
+        message="done",
+        data=[1],
+        state_details=StateDetails(task_run_id=run_id),
+    )
+    assert built == expected
+    assert built.model_dump_json() == expected.model_dump_json()

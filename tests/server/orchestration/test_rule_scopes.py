@@ -26,6 +26,7 @@ from podium.server.orchestration.policy import (
     Verdict,
     WorkSlots,
     judge,
+    may_object,
 )
 
 NOW = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
@@ -154,3 +155,23 @@ def test_judge_answers_what_asking_every_rule_answers(
     rules = CLAIM_RULES if claim_only else RULES
 
     assert _same(judge(transition, rules=rules), _every_rule_in_order(transition, rules))
+
+
+def test_a_transition_no_rule_may_object_to_is_accepted_as_proposed() -> None:
+    # ``may_object`` lets the hot paths skip judging; it must never skip a rule
+    # that would object to, or replace, the proposal.
+    for kind, initial, proposed in itertools.product(KINDS, TYPES, StateType):
+        if may_object(kind, initial, proposed):
+            continue
+        for transition in _transitions(kind, initial, proposed):
+            verdict = judge(transition)
+            assert verdict.status == SetStateStatus.ACCEPT, (kind, initial, proposed)
+            assert verdict.state is transition.proposed, (kind, initial, proposed)
+
+
+def test_may_object_names_the_transitions_rules_concern() -> None:
+    assert may_object("task_run", StateType.RUNNING, StateType.RUNNING)  # single_running
+    assert may_object("task_run", StateType.COMPLETED, StateType.COMPLETED)
+    assert may_object("flow_run", StateType.RUNNING, StateType.FAILED)  # retries
+    assert not may_object("task_run", None, StateType.RUNNING)
+    assert not may_object("task_run", StateType.RUNNING, StateType.COMPLETED)

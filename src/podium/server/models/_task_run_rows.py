@@ -19,18 +19,73 @@ from uuid import UUID
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
+from podium._ids import new_uuid
 from podium.schemas import actions
-from podium.schemas.states import State
+from podium.schemas.core import TaskRunPolicy
+from podium.schemas.states import (
+    DEFAULT_STATE_NAMES,
+    State,
+    StateDetails,
+    details_of,
+    details_with,
+    state_from_create,
+)
 from podium.server.database import orm
 from podium.server.database.types import json_dumps, sqlite_timestamp
-from podium.server.models.states import state_row
-from podium.server.orchestration import RunTimes
+from podium.server.models.states import Decided, decide, state_row
+from podium.server.orchestration import RunTimes, account, may_object
 
 FLOW_RUN_TABLE = cast(Table, orm.FlowRun.__table__)
 TASK_RUN_TABLE = cast(Table, orm.TaskRun.__table__)
 TASK_RUN_STATE_TABLE = cast(Table, orm.TaskRunState.__table__)
 
 _NO_TIME = dt.timedelta(0)
+
+Record = actions.TaskRunCreate | actions.TaskRunBatchRun
+"""A new run as the API took it: alone, or in a batch (where empty parts are None)."""
+
+_NO_POLICY = TaskRunPolicy()
+
+
+class BatchState:
+    """A state a batch accepted as proposed for one of its new runs.
+
+    Most of a batch's states are ones no rule of the policy concerns (a task's
+    Running, then Completed): they are accepted as proposed, and building the
+    contract's :class:`State` for each cost more than the rest of deciding it.
+    This holds what the state's row and the policy's bookkeeping read;
+    :meth:`to_state` builds the :class:`State` when one is needed (a rule
+    judging the next proposal, the answer to a refusal, PostgreSQL's typed rows).
+    """
+
+    __slots__ = ("data", "details", "id", "message", "name", "timestamp", "type")
+
+    def __init__(self, proposal: actions.TaskRunBatchState, now: dt.datetime) -> None:
+        self.id = new_uuid()
+        self.type = proposal.type
+        self.name = proposal.name or DEFAULT_STATE_NAMES[proposal.type]
+        self.timestamp = proposal.timestamp or now
+        self.message = proposal.message
+        self.details = proposal.state_details
+        self.data = proposal.data
+
+    @property
+    def state_details(self) -> StateDetails:
+        return self.details or _NO_DETAILS
+
+    def to_state(self, run_id: UUID) -> State:
+        """The contract's state, with the run's id in its details."""
+        details = self.details
+        if details is None:
+            details = details_of(task_run_id=run_id)
+        elif details.task_run_id != run_id:
+            details = details_with(details, "task_run_id", run_id)
+        return state_from_create(self, self.timestamp, details, state_id=self.id)
+
+
+_NO_DETAILS = StateDetails()
+
+AnyState = State | BatchState
 
 
 class NewRun:
@@ -39,45 +94,71 @@ class NewRun:
     :func:`~podium.server.models.states.decide` reads it like a run row.
     """
 
-    __slots__ = (
-        "empirical_policy",
-        "end_time",
-        "expected_start_time",
-        "id",
-        "next_scheduled_start_time",
-        "policy_json",
-        "record",
-        "run_count",
-        "start_time",
-        "state",
-        "total_run_time",
-    )
+    __slots__ = ("empirical_policy", "id", "policy_json", "record", "state", "times")
 
-    def __init__(
-        self, record: actions.TaskRunCreate, run_id: UUID, policy: tuple[dict[str, Any], str]
-    ) -> None:
+    def __init__(self, record: Record, run_id: UUID, policy: tuple[dict[str, Any], str]) -> None:
         self.record = record
         self.id = run_id
         self.empirical_policy, self.policy_json = policy
-        self.run_count = 0
-        self.start_time: dt.datetime | None = None
-        self.end_time: dt.datetime | None = None
-        self.total_run_time = _NO_TIME
-        self.expected_start_time: dt.datetime | None = None
-        self.next_scheduled_start_time: dt.datetime | None = None
-        self.state: State | None = None
+        self.times = _NO_TIMES
+        self.state: AnyState | None = None
 
-    def take(self, state: State, times: RunTimes) -> None:
-        """Record an accepted state and the counters and times it gives the run."""
-        self.state = state
-        (
-            self.run_count,
-            self.start_time,
-            self.end_time,
-            self.total_run_time,
-            self.expected_start_time,
-            self.next_scheduled_start_time,
-        ) = times
+    def propose(
+        self, proposal: actions.TaskRunBatchState, *, force: bool = False, now: dt.datetime
+    ) -> AnyState | Decided:
+        """Judge ``proposal`` and take it if accepted: the accepted state, or the verdict.
+
+        A proposal that no rule concerns is accepted as it is, as
+        :func:`~podium.server.models.states.decide` would, without building
+        the policy's transition.
+        """
+        initial = self.state
+        initial_type = None if initial is None else initial.type
+        if force or not may_object("task_run", initial_type, proposal.type):
+            accepted: AnyState = BatchState(proposal, now)
+            self.times = account(self.times, initial, accepted, now)
+        else:
+            decided = decide("task_run", self, proposal, initial=self.current_state(), now=now)
+            if decided.times is None or decided.state is None:
+                return decided
+            accepted, self.times = decided.state, decided.times
+        self.state = accepted
+        return accepted
+
+    def current_state(self) -> State | None:
+        """The run's state as the contract's :class:`State`."""
+        state = self.state
+        if isinstance(state, BatchState):
+            state = self.state = state.to_state(self.id)
+        return state
+
+    # The columns ``decide`` reads from a run row.
+    @property
+    def run_count(self) -> int:
+        return self.times.run_count
+
+    @property
+    def start_time(self) -> dt.datetime | None:
+        return self.times.start_time
+
+    @property
+    def end_time(self) -> dt.datetime | None:
+        return self.times.end_time
+
+    @property
+    def total_run_time(self) -> dt.timedelta:
+        return self.times.total_run_time
+
+    @property
+    def expected_start_time(self) -> dt.datetime | None:
+        return self.times.expected_start_time
+
+    @property
+    def next_scheduled_start_time(self) -> dt.datetime | None:
+        return self.times.next_scheduled_start_time
+
+
+_NO_TIMES = RunTimes(0, None, None, _NO_TIME, None, None)
 
 
 class Policies:
@@ -90,8 +171,8 @@ class Policies:
     def __init__(self) -> None:
         self._seen: dict[tuple[Any, ...], tuple[dict[str, Any], str]] = {}
 
-    def of(self, record: actions.TaskRunCreate) -> tuple[dict[str, Any], str]:
-        policy = record.empirical_policy
+    def of(self, record: Record) -> tuple[dict[str, Any], str]:
+        policy = record.empirical_policy or _NO_POLICY
         # By text: equal floats may still be written differently (0.0, -0.0).
         key = (policy.retries, repr(policy.retry_delay), repr(policy.retry_jitter_factor))
         found = self._seen.get(key)
@@ -128,7 +209,7 @@ _MAX_PARAMETERS = 10_000
 def write_rows(
     session: Session,
     runs: Iterable[NewRun],
-    states: list[tuple[UUID, State]],
+    states: list[tuple[UUID, AnyState]],
     now: dt.datetime,
 ) -> None:
     """Insert the batch's new runs, then the states it accepted (``(run id, state)``)."""
@@ -142,7 +223,7 @@ def write_rows(
 
 
 def _write_typed(
-    session: Session, runs: Iterable[NewRun], states: list[tuple[UUID, State]], now: dt.datetime
+    session: Session, runs: Iterable[NewRun], states: list[tuple[UUID, AnyState]], now: dt.datetime
 ) -> None:
     # Core inserts (one executemany each): the ORM's bulk path adds per-row
     # bookkeeping that a batch of thousands of plain rows does not need.
@@ -150,12 +231,20 @@ def _write_typed(
     if rows:
         session.execute(insert(TASK_RUN_TABLE), rows)
     if states:
-        session.execute(insert(TASK_RUN_STATE_TABLE), [state_row("task_run", *s) for s in states])
+        rows = [
+            state_row(
+                "task_run",
+                run_id,
+                state.to_state(run_id) if isinstance(state, BatchState) else state,
+            )
+            for run_id, state in states
+        ]
+        session.execute(insert(TASK_RUN_STATE_TABLE), rows)
 
 
 def run_values(run: NewRun, now: dt.datetime) -> dict[str, Any]:
     """The new run's row, by column, as the column types take it."""
-    record, state = run.record, run.state
+    record, state, times = run.record, run.state, run.times
     return {
         "id": run.id,
         "flow_run_id": record.flow_run_id,
@@ -166,16 +255,16 @@ def run_values(run: NewRun, now: dt.datetime) -> dict[str, Any]:
         "cache_expiration": record.cache_expiration,
         "task_version": record.task_version,
         "empirical_policy": run.empirical_policy,
-        "tags": record.tags,
-        "labels": record.labels,
+        "tags": record.tags or [],
+        "labels": record.labels or {},
         "task_inputs": _task_inputs(record),
         "flow_run_run_count": record.flow_run_run_count,
-        "run_count": run.run_count,
-        "total_run_time": run.total_run_time,
-        "start_time": run.start_time,
-        "end_time": run.end_time,
-        "expected_start_time": run.expected_start_time,
-        "next_scheduled_start_time": run.next_scheduled_start_time,
+        "run_count": times.run_count,
+        "total_run_time": times.total_run_time,
+        "start_time": times.start_time,
+        "end_time": times.end_time,
+        "expected_start_time": times.expected_start_time,
+        "next_scheduled_start_time": times.next_scheduled_start_time,
         "created": now,
         "updated": now,
         "state_id": None if state is None else state.id,
@@ -185,12 +274,13 @@ def run_values(run: NewRun, now: dt.datetime) -> dict[str, Any]:
     }
 
 
-def _name(record: actions.TaskRunCreate) -> str:
+def _name(record: Record) -> str:
     return record.name or f"{record.task_key}-{record.dynamic_key}"
 
 
-def _task_inputs(record: actions.TaskRunCreate) -> dict[str, Any]:
-    return {k: [i.model_dump(mode="json") for i in v] for k, v in record.task_inputs.items()}
+def _task_inputs(record: Record) -> dict[str, Any]:
+    inputs = record.task_inputs or {}
+    return {k: [i.model_dump(mode="json") for i in v] for k, v in inputs.items()}
 
 
 # --- the stored-form path (SQLite) ----------------------------------------------
@@ -242,6 +332,10 @@ _INSERT_RUN = _insert_sql(TASK_RUN_TABLE.name, _RUN_COLUMNS)
 _INSERT_STATE = _insert_sql(TASK_RUN_STATE_TABLE.name, _STATE_COLUMNS)
 
 
+_NO_TAGS: list[str] = []
+_NO_LABELS: dict[str, str] = {}
+
+
 def _json(value: Any) -> str:
     # Empty collections are the common case; their JSON is a constant.
     return json_dumps(value) if value else ("[]" if isinstance(value, list) else "{}")
@@ -264,7 +358,7 @@ class _Texts:
 
 
 def _write_sqlite(
-    session: Session, runs: Iterable[NewRun], states: list[tuple[UUID, State]], now: dt.datetime
+    session: Session, runs: Iterable[NewRun], states: list[tuple[UUID, AnyState]], now: dt.datetime
 ) -> None:
     connection = session.connection()
     dialect = connection.dialect
@@ -276,9 +370,9 @@ def _write_sqlite(
     created = texts.of(now)
     rows = []
     for run in runs:
-        record, state = run.record, run.state
+        record, state, times = run.record, run.state, run.times
         flow_run_id = record.flow_run_id
-        total = run.total_run_time
+        total = times.total_run_time
         rows.append(
             (
                 run.id.hex,
@@ -290,16 +384,16 @@ def _write_sqlite(
                 texts.of(record.cache_expiration),
                 record.task_version,
                 run.policy_json,
-                _json(record.tags),
-                _json(record.labels),
+                _json(record.tags or _NO_TAGS),
+                _json(record.labels or _NO_LABELS),
                 _json(_task_inputs(record)) if record.task_inputs else "{}",
                 record.flow_run_run_count,
-                run.run_count,
+                times.run_count,
                 zero_interval if not total else interval(total),
-                texts.of(run.start_time),
-                texts.of(run.end_time),
-                texts.of(run.expected_start_time),
-                texts.of(run.next_scheduled_start_time),
+                texts.of(times.start_time),
+                texts.of(times.end_time),
+                texts.of(times.expected_start_time),
+                texts.of(times.next_scheduled_start_time),
                 created,
                 created,
                 None if state is None else state.id.hex,
@@ -319,20 +413,8 @@ def _write_sqlite(
 _ONLY_RUN_ID = frozenset({"task_run_id"})
 
 
-def _stored_state(run_id: UUID, state: State, texts: _Texts) -> tuple[Any, ...]:
+def _stored_state(run_id: UUID, state: AnyState, texts: _Texts) -> tuple[Any, ...]:
     run_hex = run_id.hex
-    details = state.state_details
-    if details.__pydantic_fields_set__ <= _ONLY_RUN_ID:
-        # Only the run's id differs from the defaults (the engine's states):
-        # the JSON the full dump below would give, without dumping.
-        given = details.task_run_id
-        if given is None:
-            stored_details = "{}"
-        else:
-            text = _dashed(run_hex) if given is run_id else str(given)
-            stored_details = f'{{"task_run_id":"{text}"}}'
-    else:
-        stored_details = json_dumps(details.model_dump(exclude_defaults=True))
     data = state.data
     return (
         run_hex,
@@ -341,9 +423,30 @@ def _stored_state(run_id: UUID, state: State, texts: _Texts) -> tuple[Any, ...]:
         state.name,
         texts.of(state.timestamp),
         state.message,
-        stored_details,
+        _stored_details(run_id, run_hex, state),
         "null" if data is None else json_dumps(data),
     )
+
+
+def _stored_details(run_id: UUID, run_hex: str, state: AnyState) -> str:
+    """The state's details as stored: with the run's id, as ``decide`` gives them."""
+    if type(state) is BatchState:
+        details = state.details
+        if details is None:
+            return f'{{"task_run_id":"{_dashed(run_hex)}"}}'
+        if details.task_run_id != run_id:
+            details = details_with(details, "task_run_id", run_id)
+    else:
+        details = state.state_details
+    if details.__pydantic_fields_set__ <= _ONLY_RUN_ID:
+        # Only the run's id differs from the defaults (the engine's states):
+        # the JSON the full dump below would give, without dumping.
+        given = details.task_run_id
+        if given is None:
+            return "{}"
+        text = _dashed(run_hex) if given is run_id else str(given)
+        return f'{{"task_run_id":"{text}"}}'
+    return json_dumps(details.model_dump(exclude_defaults=True))
 
 
 def _dashed(hex_: str) -> str:

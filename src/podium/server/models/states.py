@@ -20,6 +20,7 @@ from uuid import UUID
 from sqlalchemy import Select, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from podium.schemas.actions import TaskRunBatchState
 from podium.schemas.responses import (
     OrchestrationResult,
     SetStateStatus,
@@ -28,11 +29,17 @@ from podium.schemas.responses import (
     StateRejectDetails,
     StateWaitDetails,
 )
-from podium.schemas.states import State, StateCreate, details_with, state_from_create
+from podium.schemas.states import (
+    State,
+    StateCreate,
+    details_of,
+    details_with,
+    state_from_create,
+)
 from podium.server.database import orm
 from podium.server.database.prepared import Prepared
 from podium.server.models._runs import RunValues, read_run_values
-from podium.server.orchestration import RunTimes, Transition, Verdict, account, judge
+from podium.server.orchestration import RunTimes, Transition, Verdict, account, judge, may_object
 from podium.server.orchestration.policy import RunKind
 
 RunRow = orm.FlowRun | orm.TaskRun
@@ -190,7 +197,7 @@ def state_row(kind: RunKind, run_id: UUID, state: State) -> dict[str, Any]:
 def decide(
     kind: RunKind,
     row: Any,
-    proposal: StateCreate,
+    proposal: StateCreate | TaskRunBatchState,
     *,
     initial: State | None,
     force: bool = False,
@@ -199,33 +206,38 @@ def decide(
     """Judge ``proposal`` for a run and say what to write if it is accepted.
 
     ``row`` is anything with the run's columns as attributes: an ORM row, or
-    the plain values of a run being created in the same batch.
+    the plain values of a run being created in the same batch. A transition
+    that no rule concerns (:func:`may_object`) is accepted as proposed without
+    asking the rules: what a task's Running and Completed are.
     """
     # The run's id goes into the details before judging: rules that replace
     # the proposal copy its details, so whatever is accepted carries it.
     run_id = row.id
     field = _RUN_ID_FIELDS[kind]
     details = proposal.state_details
-    if getattr(details, field) != run_id:
+    if details is None:
+        details = details_of(**{field: run_id})
+    elif getattr(details, field) != run_id:
         details = details_with(details, field, run_id)
     proposed = state_from_create(proposal, now, details)
-    retries, retry_delay, from_deployment = _facts(kind, row)
-    verdict = judge(
-        Transition(
-            kind=kind,
-            initial=initial,
-            proposed=proposed,
-            now=now,
-            run_count=row.run_count,
-            retries=retries,
-            retry_delay=retry_delay,
-            from_deployment=from_deployment,
-        ),
-        force=force,
-    )
-    if not verdict.accepted:
-        return Decided(verdict.status, verdict.state, result=_result(verdict))
-    accepted = verdict.state
+    accepted: State | None = proposed
+    if not force and may_object(kind, None if initial is None else initial.type, proposed.type):
+        retries, retry_delay, from_deployment = _facts(kind, row)
+        verdict = judge(
+            Transition(
+                kind=kind,
+                initial=initial,
+                proposed=proposed,
+                now=now,
+                run_count=row.run_count,
+                retries=retries,
+                retry_delay=retry_delay,
+                from_deployment=from_deployment,
+            )
+        )
+        if not verdict.accepted:
+            return Decided(verdict.status, verdict.state, result=_result(verdict))
+        accepted = verdict.state
     assert accepted is not None
     times = account(
         RunTimes(

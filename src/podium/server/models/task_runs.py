@@ -37,6 +37,7 @@ from podium.server.models._runs import (
 from podium.server.models._task_run_rows import (
     FLOW_RUN_TABLE,
     TASK_RUN_TABLE,
+    AnyState,
     NewRun,
     Policies,
     present_ids,
@@ -44,6 +45,7 @@ from podium.server.models._task_run_rows import (
     write_rows,
 )
 from podium.server.models.filters import run_scope
+from podium.server.models.states import Decided
 
 M = orm.TaskRun
 _SORTS: dict[Any, tuple[Any, ...]] = {
@@ -97,26 +99,25 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
         raise NotFound.of("Flow run", sorted(map(str, missing))[0], field="flow_run_id")
 
     new: dict[UUID, NewRun] = {}
-    accepted_states: list[tuple[UUID, State]] = []
+    accepted_states: list[tuple[UUID, AnyState]] = []
     # Each decision gets its own, strictly later, time, so that a run's state
     # history keeps the batch's order even within one microsecond.
     tick = now
     one_microsecond = dt.timedelta(microseconds=1)
     clock, utc = dt.datetime.now, dt.UTC
     policies = Policies()
-    pending = StateCreate(type=StateType.PENDING)
+    pending = actions.TaskRunBatchState(type=StateType.PENDING)
 
     for run in batch.task_runs:
-        if run.id is not None and run.id in known:
+        if run.id is not None and (run.id in known or run.id in new):
             continue
         created = NewRun(run, run.id or new_uuid(), policies.of(run))
         new[created.id] = created
         moment = clock(utc)
         tick = moment if moment > tick else tick + one_microsecond
-        decided = states.decide("task_run", created, run.state or pending, initial=None, now=tick)
-        if decided.times is not None and decided.state is not None:
-            created.take(decided.state, decided.times)
-            accepted_states.append((created.id, decided.state))
+        outcome = created.propose(run.state or pending, now=tick)
+        if not isinstance(outcome, Decided):
+            accepted_states.append((created.id, outcome))
 
     existing: dict[UUID, RunValues] = {}
     current: dict[UUID, State | None] = {}
@@ -134,39 +135,43 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
     refused: list[TaskRunBatchRefusal] = []
     for index, proposal in enumerate(batch.states):
         run_id = proposal.task_run_id
-        target = new.get(run_id)
-        initial = target.state if target is not None else current[run_id]
         moment = clock(utc)
         tick = moment if moment > tick else tick + one_microsecond
-        decided = states.decide(
-            "task_run",
-            target if target is not None else existing[run_id],
-            proposal.state,
-            initial=initial,
-            force=proposal.force,
-            now=tick,
-        )
-        if decided.times is not None and decided.state is not None:
-            accepted += 1
-            accepted_states.append((run_id, decided.state))
-            if target is not None:
-                target.take(decided.state, decided.times)
-            else:
-                row = existing[run_id]
-                row.update(decided.run_values or {})
-                changed[run_id] = row
-                current[run_id] = decided.state
+        target = new.get(run_id)
+        if target is not None:
+            outcome = target.propose(proposal.state, force=proposal.force, now=tick)
+            if not isinstance(outcome, Decided):
+                accepted += 1
+                accepted_states.append((run_id, outcome))
+                continue
+            verdict = outcome
         else:
-            result = decided.result
-            refused.append(
-                TaskRunBatchRefusal(
-                    index=index,
-                    task_run_id=run_id,
-                    status=result.status,
-                    reason=getattr(result.details, "reason", None),
-                    state=result.state,
-                )
+            verdict = states.decide(
+                "task_run",
+                existing[run_id],
+                proposal.state,
+                initial=current[run_id],
+                force=proposal.force,
+                now=tick,
             )
+            if verdict.times is not None and verdict.state is not None:
+                accepted += 1
+                accepted_states.append((run_id, verdict.state))
+                row = existing[run_id]
+                row.update(verdict.run_values or {})
+                changed[run_id] = row
+                current[run_id] = verdict.state
+                continue
+        result = verdict.result
+        refused.append(
+            TaskRunBatchRefusal(
+                index=index,
+                task_run_id=run_id,
+                status=result.status,
+                reason=getattr(result.details, "reason", None),
+                state=result.state,
+            )
+        )
 
     write_rows(session, new.values(), accepted_states, now)
     if changed:

@@ -7,6 +7,7 @@ from podium.server.orchestration.policy import (
     Verdict,
     account,
     judge,
+    may_object,
 )
 
-__all__ = ["RULES", "RunTimes", "Transition", "Verdict", "account", "judge"]
+__all__ = ["RULES", "RunTimes", "Transition", "Verdict", "account", "judge", "may_object"]

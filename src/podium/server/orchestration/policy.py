@@ -22,11 +22,11 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, Protocol
 
 from podium.schemas.core import ConcurrencyLimitStrategy
 from podium.schemas.responses import SetStateStatus
-from podium.schemas.states import TERMINAL_STATES, State, StateType
+from podium.schemas.states import TERMINAL_STATES, State, StateDetails, StateType
 
 RunKind = Literal["flow_run", "task_run"]
 
@@ -374,6 +374,22 @@ CLAIM_RULES: Sequence[Rule] = (secure_deployment_slot, secure_pool_and_queue_slo
 """The rules that need slot counts, judged when a run is claimed (see ``models.flow_runs``)."""
 
 
+def may_object(kind: RunKind, initial: StateType | None, proposed: StateType) -> bool:
+    """Whether any rule of :data:`RULES` concerns such a transition.
+
+    When none does, :func:`judge` accepts the proposal as it is; a caller on a hot
+    path may then skip building the :class:`Transition`.
+    """
+    key = (kind, initial, proposed)
+    found = _MAY_OBJECT.get(key)
+    if found is None:
+        found = _MAY_OBJECT[key] = bool(_concerned(tuple(RULES), kind, initial, proposed))
+    return found
+
+
+_MAY_OBJECT: dict[tuple[RunKind, StateType | None, StateType], bool] = {}
+
+
 def judge(t: Transition, *, force: bool = False, rules: Sequence[Rule] = RULES) -> Verdict:
     """Run the rules over a transition; ``force`` accepts the proposal as it is."""
     if force:
@@ -430,7 +446,22 @@ class RunTimes(NamedTuple):
     next_scheduled_start_time: dt.datetime | None
 
 
-def account(before: RunTimes, initial: State | None, accepted: State, now: dt.datetime) -> RunTimes:
+class StateFacts(Protocol):
+    """What :func:`account` reads of a state: a :class:`State`, or a lighter record of one."""
+
+    @property
+    def type(self) -> StateType: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def timestamp(self) -> dt.datetime: ...
+    @property
+    def state_details(self) -> StateDetails: ...
+
+
+def account(
+    before: RunTimes, initial: StateFacts | None, accepted: StateFacts, now: dt.datetime
+) -> RunTimes:
     """The run's counters and times after ``accepted`` replaces ``initial``."""
     run_count = before.run_count
     start_time = before.start_time
