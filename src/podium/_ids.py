@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import time
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 __all__ = ["new_uuid"]
 
@@ -36,7 +36,17 @@ os.register_at_fork(after_in_child=_pool.clear)
 
 def _refill() -> None:
     block = os.urandom(16 * _PER_BLOCK)
-    _pool.extend(int.from_bytes(block[i : i + 16], "big") for i in range(0, len(block), 16))
+    # Kept with the version and variant bits already set: they lie in the random part.
+    _pool.extend(
+        int.from_bytes(block[i : i + 16], "big") & _RANDOM_BITS & _VERSION_MASK | _VERSION_7
+        for i in range(0, len(block), 16)
+    )
+
+
+_new = object.__new__
+_set = object.__setattr__
+_time_ns = time.time_ns
+_UNKNOWN = SafeUUID.unknown
 
 
 def new_uuid() -> UUID:
@@ -46,5 +56,9 @@ def new_uuid() -> UUID:
     except IndexError:
         _refill()
         value = _pool.pop()
-    millis = time.time_ns() // 1_000_000
-    return UUID(int=((millis << 80) | (value & _RANDOM_BITS)) & _VERSION_MASK | _VERSION_7)
+    # What ``UUID(int=...)`` ends with, without its checks of arguments that are
+    # known to be valid here (a task run makes three ids).
+    uuid = _new(UUID)
+    _set(uuid, "int", (_time_ns() // 1_000_000) << 80 | value)
+    _set(uuid, "is_safe", _UNKNOWN)
+    return uuid

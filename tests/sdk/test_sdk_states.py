@@ -47,6 +47,7 @@ from podium.states import (
     raise_state_exception,
     return_value_to_state,
 )
+from podium.states._constructors import completed_run
 
 
 @pytest.fixture(autouse=True)
@@ -266,3 +267,23 @@ def test_fresh_copy_has_new_identity():
     state = Completed(message="m", data=3)
     copy = state.fresh_copy()
     assert copy.id != state.id and copy.message == "m" and copy.result() == 3
+
+
+def test_the_engines_completed_state_equals_a_validated_one():
+    run_id, flow_run_id = uuid.uuid4(), uuid.uuid4()
+    now = dt.datetime.now(dt.UTC)
+    result = {"rows": [1, 2]}
+
+    built = completed_run(result, timestamp=now, task_run_id=run_id, flow_run_id=flow_run_id)
+
+    validated = Completed(
+        id=built.id,
+        timestamp=now,
+        state_details={"task_run_id": run_id, "flow_run_id": flow_run_id},
+    ).attach_result(result)
+    assert built == validated
+    assert built.model_fields_set == validated.model_fields_set
+    assert built.state_details.model_fields_set == validated.state_details.model_fields_set
+    assert built.result() is result
+    assert built.to_state_create() == validated.to_state_create()
+    assert pickle.loads(pickle.dumps(built)).result() == result

@@ -36,7 +36,6 @@ from podium.schemas.states import StateType
 from podium.states import (
     AwaitingRetry,
     Cached,
-    Completed,
     Failed,
     Retrying,
     State,
@@ -45,6 +44,7 @@ from podium.states import (
     exception_to_failed_state,
     return_value_to_state,
 )
+from podium.states._constructors import completed_run
 
 __all__ = ["TaskRunEngine", "result_store_for", "run_task_async", "run_task_sync"]
 
@@ -337,12 +337,12 @@ class TaskRunEngine:
                 self.status.type = StateType.COMPLETED
             if not need_state and not self.task.on_completion:
                 return state
-            state = Completed(
-                id=new_id(),
+            return completed_run(
+                self.value,
                 timestamp=timestamp,
-                state_details={"task_run_id": self.id, "flow_run_id": self.info.flow_run_id},
-            ).attach_result(self.value)
-            return state
+                task_run_id=self.id,
+                flow_run_id=self.info.flow_run_id,
+            )
         details = state.state_details
         details.task_run_id = self.id
         details.flow_run_id = self.info.flow_run_id

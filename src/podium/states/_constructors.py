@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from uuid import UUID
 
+from podium._ids import new_uuid
 from podium.schemas._base import now_utc
-from podium.schemas.states import StateDetails, StateType
+from podium.schemas.states import StateDetails, StateType, constructed, details_of
 from podium.states._state import State
 
 # --- constructors ------------------------------------------------------------
@@ -37,6 +39,32 @@ def Scheduled(
 def Completed(cls: type[State[Any]] = State, **kwargs: Any) -> State[Any]:
     """A Completed state; ``data=`` is its result."""
     return cls(type=StateType.COMPLETED, **kwargs)
+
+
+_COMPLETED_FIELDS = frozenset({"id", "type", "name", "timestamp", "state_details"})
+
+
+def completed_run(
+    result: Any, *, timestamp: dt.datetime, task_run_id: UUID, flow_run_id: UUID | None
+) -> State[Any]:
+    """The Completed state of a task run that returned ``result`` (kept in memory).
+
+    Equal to ``Completed(timestamp=..., state_details=...).attach_result(result)``
+    but built without validating (every part is already valid): the engine makes
+    one for every task run whose state is asked for (``.submit``, ``.map``), and
+    validating it cost more than the rest of running a small task.
+    """
+    details = details_of(task_run_id=task_run_id, flow_run_id=flow_run_id)
+    values = {
+        "id": new_uuid(),
+        "type": StateType.COMPLETED,
+        "name": "Completed",
+        "timestamp": timestamp,
+        "message": None,
+        "state_details": details,
+        "data": None,
+    }
+    return constructed(State, values, _COMPLETED_FIELDS, {"_result": result})
 
 
 def Running(cls: type[State[Any]] = State, **kwargs: Any) -> State[Any]:
