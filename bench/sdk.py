@@ -321,6 +321,9 @@ def framework_env(fw: Framework, home: Path) -> dict[str, str]:
     if fw.name == "prefect":
         env["PREFECT_HOME"] = str(home)
         env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+        # Its temporary server gives up after 20 s by default; on a slow or loaded
+        # machine its start alone can take longer, and the workload would fail.
+        env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "180"
     else:
         env["PODIUM_HOME"] = str(home)
     return env
