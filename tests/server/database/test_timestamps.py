@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Interval, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from podium.server.database import Database, orm, upgrade
+from podium.server.database.types import sqlite_interval
 
 EAST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 WEST = dt.timezone(dt.timedelta(hours=-8))
@@ -98,3 +100,20 @@ async def test_api_answers_with_utc_timestamps(api: httpx.AsyncClient) -> None:
         assert parsed.utcoffset() == dt.timedelta(0), value
     assert dt.datetime.fromisoformat(stored["start_time"]) == INSTANT
     assert stored["start_time"].startswith("2024-03-10T09:15:30.123456")
+
+
+@pytest.mark.parametrize(
+    "duration",
+    [
+        dt.timedelta(0),
+        dt.timedelta(microseconds=1),
+        dt.timedelta(hours=4, seconds=1, microseconds=499_999),
+        dt.timedelta(days=40_000, microseconds=7),
+    ],
+)
+def test_the_batch_writes_intervals_as_sqlalchemy_does(duration: dt.timedelta) -> None:
+    dialect = sqlite.dialect()
+    stored_by_sqlalchemy = Interval().dialect_impl(dialect).bind_processor(dialect)
+    assert stored_by_sqlalchemy is not None
+
+    assert sqlite_interval(duration) == stored_by_sqlalchemy(duration)

@@ -64,6 +64,18 @@ def sqlite_timestamp(value: dt.datetime) -> str:
     return value.isoformat(" ", "microseconds")[:26]
 
 
+_EPOCH = dt.datetime(1970, 1, 1)
+
+
+def sqlite_interval(value: dt.timedelta) -> str:
+    """How SQLAlchemy's ``Interval`` stores ``value`` on SQLite: the epoch plus ``value``.
+
+    The batch writers use it for ``total_run_time``; SQLAlchemy's own processor
+    makes the same text through two generic ones, at several times the cost.
+    """
+    return (_EPOCH + value).isoformat(" ", "microseconds")
+
+
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 """JSON everywhere, JSONB on PostgreSQL so it can be indexed and compared."""
 

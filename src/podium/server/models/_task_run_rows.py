@@ -31,7 +31,7 @@ from podium.schemas.states import (
     state_from_create,
 )
 from podium.server.database import orm
-from podium.server.database.types import json_dumps, sqlite_timestamp
+from podium.server.database.types import json_dumps, sqlite_interval, sqlite_timestamp
 from podium.server.models.states import Decided, decide, state_row
 from podium.server.orchestration import RunTimes, account, may_object
 
@@ -332,6 +332,7 @@ _INSERT_RUN = _insert_sql(TASK_RUN_TABLE.name, _RUN_COLUMNS)
 _INSERT_STATE = _insert_sql(TASK_RUN_STATE_TABLE.name, _STATE_COLUMNS)
 
 
+_ZERO_INTERVAL = sqlite_interval(_NO_TIME)
 _NO_TAGS: list[str] = []
 _NO_LABELS: dict[str, str] = {}
 
@@ -361,13 +362,9 @@ def _write_sqlite(
     session: Session, runs: Iterable[NewRun], states: list[tuple[UUID, AnyState]], now: dt.datetime
 ) -> None:
     connection = session.connection()
-    dialect = connection.dialect
-    # SQLAlchemy's own processor for the dialect: an interval is a datetime after the epoch.
-    interval = TASK_RUN_TABLE.c.total_run_time.type.dialect_impl(dialect).bind_processor(dialect)
-    assert interval is not None
-    zero_interval = interval(_NO_TIME)
     texts = _Texts()
     created = texts.of(now)
+    hexes = _Hexes()
     rows = []
     for run in runs:
         record, state, times = run.record, run.state, run.times
@@ -375,8 +372,8 @@ def _write_sqlite(
         total = times.total_run_time
         rows.append(
             (
-                run.id.hex,
-                None if flow_run_id is None else flow_run_id.hex,
+                hexes.of(run.id),
+                None if flow_run_id is None else hexes.of(flow_run_id),
                 _name(record),
                 record.task_key,
                 record.dynamic_key,
@@ -389,7 +386,7 @@ def _write_sqlite(
                 _json(_task_inputs(record)) if record.task_inputs else "{}",
                 record.flow_run_run_count,
                 times.run_count,
-                zero_interval if not total else interval(total),
+                _ZERO_INTERVAL if not total else sqlite_interval(total),
                 texts.of(times.start_time),
                 texts.of(times.end_time),
                 texts.of(times.expected_start_time),
@@ -406,15 +403,28 @@ def _write_sqlite(
         connection.exec_driver_sql(_INSERT_RUN, rows)
     if states:
         connection.exec_driver_sql(
-            _INSERT_STATE, [_stored_state(run_id, state, texts) for run_id, state in states]
+            _INSERT_STATE,
+            [_stored_state(run_id, hexes.of(run_id), state, texts) for run_id, state in states],
         )
+
+
+class _Hexes:
+    """Stored text of the batch's run ids: each is written in its run's and its states' rows."""
+
+    def __init__(self) -> None:
+        self._seen: dict[UUID, str] = {}
+
+    def of(self, value: UUID) -> str:
+        text = self._seen.get(value)
+        if text is None:
+            text = self._seen[value] = value.hex
+        return text
 
 
 _ONLY_RUN_ID = frozenset({"task_run_id"})
 
 
-def _stored_state(run_id: UUID, state: AnyState, texts: _Texts) -> tuple[Any, ...]:
-    run_hex = run_id.hex
+def _stored_state(run_id: UUID, run_hex: str, state: AnyState, texts: _Texts) -> tuple[Any, ...]:
     data = state.data
     return (
         run_hex,
