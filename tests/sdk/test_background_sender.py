@@ -87,3 +87,51 @@ def test_a_batch_that_fails_is_logged_and_the_rest_still_goes(
         assert sender.flush(timeout=10)
     assert sent == [2, 3]
     assert "test-sender could not send 2 record(s); they are lost" in caplog.text
+
+
+def _sent_within(recorder: Recorder, count: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while len(recorder.sent) < count and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return len(recorder.sent) >= count
+
+
+def test_items_put_while_the_thread_waits_are_sent_without_a_flush() -> None:
+    recorder = Recorder()
+    sender = BackgroundSender("test-sender", recorder, linger=0.001)
+    for round_ in range(50):
+        # Each put finds the thread waiting for a first item (or about to).
+        sender.put(round_)
+        assert _sent_within(recorder, round_ + 1, 5), f"item {round_} was not sent"
+    assert recorder.sent == list(range(50))
+
+
+def test_items_from_many_threads_are_sent_without_a_flush() -> None:
+    recorder = Recorder()
+    sender = BackgroundSender("test-sender", recorder, batch_size=5, linger=0.001)
+
+    def produce(worker: int) -> None:
+        for i in range(100):
+            sender.put((worker, i))
+            if i % 10 == 0:
+                time.sleep(0.001)  # let the queue run empty now and then
+
+    threads = [threading.Thread(target=produce, args=(w,)) for w in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert _sent_within(recorder, 600, 10)
+    assert sorted(recorder.sent) == [(w, i) for w in range(6) for i in range(100)]
+
+
+def test_a_full_queue_makes_producers_wait_and_loses_nothing() -> None:
+    recorder = Recorder(delay=0.002)
+    sender = BackgroundSender("test-sender", recorder, batch_size=10, max_size=20, linger=0.001)
+    for i in range(300):
+        sender.put(i)
+        assert sender.unsent <= 20 + 10  # queued (at most max_size) and one batch in flight
+
+    assert sender.flush(timeout=10)
+    assert recorder.sent == list(range(300))
