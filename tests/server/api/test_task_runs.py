@@ -312,6 +312,20 @@ async def test_batch_sent_twice_creates_nothing_new(api: httpx.AsyncClient, flow
         assert [s["type"] for s in await history(api, run["id"])] == ["PENDING", "COMPLETED"]
 
 
+async def test_a_run_listed_twice_in_one_batch_is_created_once(
+    api: httpx.AsyncClient, flow_run: dict
+) -> None:
+    run = create(flow_run["id"], state={"type": "RUNNING"})
+    again = {**run, "name": "other", "state": {"type": "FAILED"}}
+
+    answer = await api.post("/task_runs/batch", json={"task_runs": [run, again]})
+
+    assert answer.json()["created"] == 1
+    stored = (await api.get(f"/task_runs/{run['id']}")).json()
+    assert (stored["name"], stored["state_type"]) == ("t-0", "RUNNING")
+    assert [s["type"] for s in await history(api, run["id"])] == ["RUNNING"]
+
+
 async def test_batch_creation_with_an_initial_state(api: httpx.AsyncClient) -> None:
     run = create(None, state={"type": "RUNNING"})
 
