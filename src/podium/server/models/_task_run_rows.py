@@ -26,13 +26,11 @@ from podium.schemas.states import (
     DEFAULT_STATE_NAMES,
     State,
     StateDetails,
-    details_of,
-    details_with,
     state_from_create,
 )
 from podium.server.database import orm
 from podium.server.database.types import json_dumps, sqlite_interval, sqlite_timestamp
-from podium.server.models.states import Decided, decide, state_row
+from podium.server.models.states import Decided, decide, details_for_run, state_row
 from podium.server.orchestration import RunTimes, account, may_object
 
 FLOW_RUN_TABLE = cast(Table, orm.FlowRun.__table__)
@@ -75,11 +73,7 @@ class BatchState:
 
     def to_state(self, run_id: UUID) -> State:
         """The contract's state, with the run's id in its details."""
-        details = self.details
-        if details is None:
-            details = details_of(task_run_id=run_id)
-        elif details.task_run_id != run_id:
-            details = details_with(details, "task_run_id", run_id)
+        details = details_for_run("task_run", run_id, self.details)
         return state_from_create(self, self.timestamp, details, state_id=self.id)
 
 
@@ -444,8 +438,7 @@ def _stored_details(run_id: UUID, run_hex: str, state: AnyState) -> str:
         details = state.details
         if details is None:
             return f'{{"task_run_id":"{_dashed(run_hex)}"}}'
-        if details.task_run_id != run_id:
-            details = details_with(details, "task_run_id", run_id)
+        details = details_for_run("task_run", run_id, details)
     else:
         details = state.state_details
     if details.__pydantic_fields_set__ <= _ONLY_RUN_ID:

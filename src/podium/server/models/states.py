@@ -32,6 +32,7 @@ from podium.schemas.responses import (
 from podium.schemas.states import (
     State,
     StateCreate,
+    StateDetails,
     details_of,
     details_with,
     state_from_create,
@@ -194,6 +195,16 @@ def state_row(kind: RunKind, run_id: UUID, state: State) -> dict[str, Any]:
     }
 
 
+def details_for_run(kind: RunKind, run_id: UUID, details: StateDetails | None) -> StateDetails:
+    """A state's details carrying its run's id (``None``: the default details)."""
+    field = _RUN_ID_FIELDS[kind]
+    if details is None:
+        return details_of(**{field: run_id})
+    if getattr(details, field) != run_id:
+        return details_with(details, field, run_id)
+    return details
+
+
 def decide(
     kind: RunKind,
     row: Any,
@@ -213,13 +224,9 @@ def decide(
     # The run's id goes into the details before judging: rules that replace
     # the proposal copy its details, so whatever is accepted carries it.
     run_id = row.id
-    field = _RUN_ID_FIELDS[kind]
-    details = proposal.state_details
-    if details is None:
-        details = details_of(**{field: run_id})
-    elif getattr(details, field) != run_id:
-        details = details_with(details, field, run_id)
-    proposed = state_from_create(proposal, now, details)
+    proposed = state_from_create(
+        proposal, now, details_for_run(kind, run_id, proposal.state_details)
+    )
     accepted: State | None = proposed
     if not force and may_object(kind, None if initial is None else initial.type, proposed.type):
         retries, retry_delay, from_deployment = _facts(kind, row)

@@ -45,7 +45,6 @@ from podium.server.models._task_run_rows import (
     write_rows,
 )
 from podium.server.models.filters import run_scope
-from podium.server.models.states import Decided
 
 M = orm.TaskRun
 _SORTS: dict[Any, tuple[Any, ...]] = {
@@ -116,7 +115,7 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
         moment = clock(utc)
         tick = moment if moment > tick else tick + one_microsecond
         outcome = created.propose(run.state or pending, now=tick)
-        if not isinstance(outcome, Decided):
+        if not isinstance(outcome, states.Decided):
             accepted_states.append((created.id, outcome))
 
     existing: dict[UUID, RunValues] = {}
@@ -140,7 +139,7 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
         target = new.get(run_id)
         if target is not None:
             outcome = target.propose(proposal.state, force=proposal.force, now=tick)
-            if not isinstance(outcome, Decided):
+            if not isinstance(outcome, states.Decided):
                 accepted += 1
                 accepted_states.append((run_id, outcome))
                 continue
