@@ -12,6 +12,7 @@ generation (``gc.freeze()``), where later collections no longer scan it.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -35,3 +36,31 @@ def long_lived() -> Iterator[None]:
     finally:
         gc.freeze()
         gc.enable()
+
+
+_pause_lock = threading.Lock()
+_pause_owner: object | None = None
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """Run the block with the cyclic collector paused (it may run in any thread).
+
+    The block that pauses the collector resumes it when it ends; blocks that begin
+    meanwhile, in other threads, run in that pause and do not extend it, so that
+    overlapping blocks (a busy server's requests) never keep the collector off for
+    longer than one block lasts. A collector already off stays off.
+    """
+    global _pause_owner
+    token = object()
+    with _pause_lock:
+        if _pause_owner is None and gc.isenabled():
+            gc.disable()
+            _pause_owner = token
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            if _pause_owner is token:
+                _pause_owner = None
+                gc.enable()
