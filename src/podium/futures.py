@@ -10,6 +10,7 @@ many futures at once.
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -24,6 +25,7 @@ __all__ = [
     "PodiumConcurrentFuture",
     "PodiumFuture",
     "PodiumFutureList",
+    "RunFuture",
     "as_completed",
     "wait",
 ]
@@ -38,6 +40,132 @@ class RunStatus:
 
     def __init__(self) -> None:
         self.type = StateType.PENDING
+
+
+_PENDING, _RUNNING, _CANCELLED, _FINISHED = range(4)
+_settling = threading.Lock()  # guards every RunFuture's state changes: each holds it briefly
+
+logger = logging.getLogger("podium.futures")
+
+
+class RunFuture(Generic[R]):
+    """The outcome of one run queued on a thread pool: a lighter ``concurrent.futures.Future``.
+
+    It answers the same calls (``result``, ``exception``, ``done``, ``cancel``,
+    ``cancelled``, ``running``, ``add_done_callback``; ``set_result``,
+    ``set_exception`` and ``set_running_or_notify_cancel`` for the runner). A
+    ``Future`` builds a ``Condition`` (a lock, a deque and five bound methods) for
+    every run, and a ``.map`` keeps thousands of them alive until its results are
+    collected, where the cyclic collector scans them again and again. Here one lock
+    guards every future's changes, and the object to wait on is made only when
+    someone waits for a run still going.
+    """
+
+    __slots__ = ("_callbacks", "_event", "_exception", "_result", "_state")
+
+    def __init__(self) -> None:
+        self._state = _PENDING
+        self._result: R | None = None
+        self._exception: BaseException | None = None
+        self._event: threading.Event | None = None
+        self._callbacks: list[Callable[[RunFuture[R]], object]] | None = None
+
+    def done(self) -> bool:
+        return self._state >= _CANCELLED
+
+    def cancelled(self) -> bool:
+        return self._state == _CANCELLED
+
+    def running(self) -> bool:
+        return self._state == _RUNNING
+
+    def cancel(self) -> bool:
+        """Cancel the run if it has not started; whether it is cancelled."""
+        with _settling:
+            if self._state == _CANCELLED:
+                return True
+            if self._state != _PENDING:
+                return False
+        return self._settle(_CANCELLED, None, None)
+
+    def set_running_or_notify_cancel(self) -> bool:
+        """Mark the run started; ``False`` if it was cancelled first."""
+        with _settling:
+            if self._state == _CANCELLED:
+                return False
+            if self._state != _PENDING:
+                raise RuntimeError(f"Future in unexpected state: {self._state}")
+            self._state = _RUNNING
+            return True
+
+    def set_result(self, result: R) -> None:
+        self._settle(_FINISHED, result, None)
+
+    def set_exception(self, exception: BaseException) -> None:
+        self._settle(_FINISHED, None, exception)
+
+    def _settle(self, state: int, result: R | None, exception: BaseException | None) -> bool:
+        with _settling:
+            if self._state >= _CANCELLED:
+                if state == _CANCELLED:
+                    return self._state == _CANCELLED
+                raise concurrent.futures.InvalidStateError(f"{self!r} is already done")
+            self._result, self._exception = result, exception
+            self._state = state  # last: a reader that sees it done sees the outcome
+            event, callbacks, self._callbacks = self._event, self._callbacks, None
+        if event is not None:
+            event.set()
+        for fn in callbacks or ():
+            try:
+                fn(self)
+            except Exception:
+                logger.exception("A done callback of a task run's future raised")
+        return True
+
+    def _wait(self, timeout: float | None) -> None:
+        if self._state >= _CANCELLED:
+            return
+        with _settling:
+            if self._state >= _CANCELLED:
+                return
+            event = self._event
+            if event is None:
+                event = self._event = threading.Event()
+        if not event.wait(timeout):
+            raise TimeoutError
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """The run's exception (``None`` if it returned); waits up to ``timeout`` seconds.
+
+        Raises:
+            TimeoutError: the run did not finish in time.
+            concurrent.futures.CancelledError: the run was cancelled.
+        """
+        self._wait(timeout)
+        if self._state == _CANCELLED:
+            raise concurrent.futures.CancelledError
+        return self._exception
+
+    def result(self, timeout: float | None = None) -> R:
+        """The run's value (its exception raised); waits up to ``timeout`` seconds."""
+        exception = self.exception(timeout)
+        if exception is not None:
+            raise exception
+        return self._result  # type: ignore[return-value]
+
+    def add_done_callback(self, fn: Callable[[RunFuture[R]], object]) -> None:
+        """Call ``fn(self)`` once the run is done (at once if it is)."""
+        with _settling:
+            if self._state < _CANCELLED:
+                if self._callbacks is None:
+                    self._callbacks = []
+                self._callbacks.append(fn)
+                return
+        fn(self)
+
+    def __repr__(self) -> str:
+        names = ("pending", "running", "cancelled", "finished")
+        return f"<{type(self).__name__} {names[self._state]}>"
 
 
 class PodiumFuture(Generic[R]):
@@ -89,7 +217,7 @@ class PodiumConcurrentFuture(PodiumFuture[R]):
     def __init__(
         self,
         task_run_id: UUID,
-        wrapped: concurrent.futures.Future[State[R]],
+        wrapped: concurrent.futures.Future[State[R]] | RunFuture[State[R]],
         status: RunStatus | None = None,
     ) -> None:
         super().__init__(task_run_id)

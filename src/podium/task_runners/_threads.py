@@ -18,17 +18,17 @@ import contextvars
 import os
 import threading
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Self
 
 from podium.engine._common import new_id
 from podium.engine.task_engine import run_task_async, run_task_sync
-from podium.futures import PodiumConcurrentFuture, RunStatus
+from podium.futures import PodiumConcurrentFuture, RunFuture, RunStatus
 from podium.task_runners._base import TaskRunner
 
 __all__ = ["ThreadPoolTaskRunner"]
 
-_Job = tuple[Future[Any], contextvars.Context, Any, tuple[Any, ...], dict[str, Any]]
+_Job = tuple[RunFuture[Any], contextvars.Context, Any, tuple[Any, ...], dict[str, Any]]
 """A queued run: its future, the submitter's context, what to call and its arguments."""
 
 
@@ -76,7 +76,7 @@ class ThreadPoolTaskRunner(TaskRunner):
     ) -> PodiumConcurrentFuture[Any]:
         task_run_id = new_id()
         status = RunStatus()
-        future: Future[Any] = Future()
+        future: RunFuture[Any] = RunFuture()
         identity["task_run_id"] = task_run_id
         identity["status"] = status
         target = self._run_async if task.isasync else _run_sync
