@@ -162,3 +162,37 @@ def test_stored_rows_name_every_column() -> None:
     # A column left out would get no Python-side default on this path.
     assert set(rows._RUN_COLUMNS) == set(rows.TASK_RUN_TABLE.columns.keys())
     assert set(rows._STATE_COLUMNS) == set(rows.TASK_RUN_STATE_TABLE.columns.keys())
+
+
+async def test_a_batch_larger_than_one_statement_writes_every_row(
+    databases: tuple[Database, Database],
+) -> None:
+    stored, _ = databases
+    count = 2 * rows._ROWS_PER_INSERT + 1  # two full statements and one of a single row
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    batch = TaskRunBatch.model_validate(
+        {
+            "task_runs": [
+                {
+                    "id": run_id,
+                    "task_key": "t",
+                    "dynamic_key": str(i),
+                    "flow_run_id": str(FLOW_RUN_ID),
+                    "state": {"type": "RUNNING"},
+                }
+                for i, run_id in enumerate(ids)
+            ],
+            "states": [{"task_run_id": run_id, "state": {"type": "COMPLETED"}} for run_id in ids],
+        }
+    )
+    result = await stored.write(task_runs.apply_batch, batch)
+
+    assert (result.created, result.accepted, result.refused) == (count, count, [])
+    runs = _raw(stored, "task_run")
+    columns = list(rows.TASK_RUN_TABLE.columns.keys())
+    by_id = {row[columns.index("id")]: row for row in runs}
+    assert sorted(by_id) == sorted(uuid.UUID(run_id).hex for run_id in ids)
+    assert {row[columns.index("state_type")] for row in runs} == {"COMPLETED"}
+    assert sorted(int(row[columns.index("dynamic_key")]) for row in runs) == list(range(count))
+    states = _raw(stored, "task_run_state")
+    assert len(states) == 2 * count
