@@ -119,14 +119,18 @@ class FlowRunContext(_Context["FlowRunContext"]):
             self._counters[key] = n + 1
         return n
 
-    def next_occurrences(self, first: Any, second: Any) -> tuple[int, int]:
-        """:meth:`next_occurrence` of two keys under one lock (a task call counts two)."""
+    def next_occurrences(self, first: Any, second: Any, calls: int = 1) -> tuple[int, int]:
+        """:meth:`next_occurrence` of two keys under one lock (a task call counts two).
+
+        With ``calls``, counts that many calls at once (a ``.map``) and returns the
+        first one's occurrences; the others follow in order.
+        """
         counters = self._counters
         with self._counter_lock:
             n = counters.get(first, 0)
-            counters[first] = n + 1
+            counters[first] = n + calls
             m = counters.get(second, 0)
-            counters[second] = m + 1
+            counters[second] = m + calls
         return n, m
 
 

@@ -20,7 +20,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 from podium.annotations import NotSet, quote, unmapped
 from podium.cache_policies import DEFAULT, INPUTS, NO_CACHE, TASK_SOURCE, CachePolicy
 from podium.context import FlowRunContext
-from podium.engine._identity import task_call_identity
+from podium.engine._identity import mapped_call_identities, task_call_identity
 from podium.engine._params import CallSignature
 from podium.engine._records import policy_record
 from podium.engine.task_engine import run_task_async, run_task_sync, task_policy
@@ -258,8 +258,8 @@ class Task(Generic[P, R]):
         calls = _mapped_calls(self.name, parameters)
         futures: PodiumFutureList[R] = PodiumFutureList()
         runner = flow_ctx.task_runner
-        for call in calls:
-            dynamic_key, index = task_call_identity(self.task_key, flow_ctx, frame)
+        identities = mapped_call_identities(self.task_key, flow_ctx, frame, len(calls))
+        for call, (dynamic_key, index) in zip(calls, identities, strict=True):
             futures.append(
                 runner.submit(
                     self, call, wait_for, flow_ctx=flow_ctx, dynamic_key=dynamic_key, index=index

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from podium import allow_failure, flow, task, unmapped
+from podium.context import FlowRunContext
 from podium.exceptions import UpstreamTaskError
 from podium.futures import PodiumFuture, PodiumFutureList, as_completed, wait
 from podium.schemas.filters import FilterIds, FlowRunFilter
@@ -104,6 +105,29 @@ def test_map_with_unmapped(client):
         return futures.result()
 
     assert f() == [11, 12, 13]
+
+
+def test_maps_from_one_site_and_calls_around_them_get_keys_and_names_of_their_own(client):
+    @flow
+    def f():
+        inc(0)
+        for _ in range(2):
+            inc.map(range(3)).wait()
+        inc(0)
+        return FlowRunContext.get().flow_run.id
+
+    runs = task_runs_of(client, f())
+    by_site: dict[str, list[int]] = {}
+    for run in runs:
+        site, occurrence = run.dynamic_key.rsplit("#", 1)
+        by_site.setdefault(site, []).append(int(occurrence))
+    # Three sites; the map's two calls counted as six calls one after the other.
+    assert sorted(sorted(occurrences) for occurrences in by_site.values()) == [
+        [0],
+        [0],
+        [0, 1, 2, 3, 4, 5],
+    ]
+    assert sorted(run.name for run in runs) == sorted(f"inc-{i}" for i in range(8))
 
 
 def test_map_over_futures_and_length_mismatch():

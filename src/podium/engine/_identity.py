@@ -27,7 +27,7 @@ from podium.context import FlowRunContext
 from podium.engine._common import new_id
 from podium.exceptions import HashError
 
-__all__ = ["subflow_key", "subflow_task_run_id", "task_call_identity"]
+__all__ = ["mapped_call_identities", "subflow_key", "subflow_task_run_id", "task_call_identity"]
 
 
 def task_call_identity(
@@ -41,6 +41,17 @@ def task_call_identity(
     lineno = frame.f_lineno
     occurrence, index = flow_ctx.next_occurrences((task_key, code, lineno), task_key)
     return f"{code.co_qualname}:{lineno}#{occurrence}", index
+
+
+def mapped_call_identities(
+    task_key: str, flow_ctx: FlowRunContext, frame: FrameType, calls: int
+) -> list[tuple[str, int]]:
+    """:func:`task_call_identity` of ``calls`` calls from one site, counted at once."""
+    code = frame.f_code
+    lineno = frame.f_lineno
+    occurrence, index = flow_ctx.next_occurrences((task_key, code, lineno), task_key, calls)
+    site = f"{code.co_qualname}:{lineno}#"
+    return [(f"{site}{occurrence + i}", index + i) for i in range(calls)]
 
 
 def subflow_key(

@@ -166,9 +166,17 @@ class Policies:
 
     def __init__(self) -> None:
         self._seen: dict[tuple[Any, ...], tuple[dict[str, Any], str]] = {}
+        self._default: tuple[dict[str, Any], str] | None = None
 
     def of(self, record: Record) -> tuple[dict[str, Any], str]:
-        policy = record.empirical_policy or _NO_POLICY
+        policy = record.empirical_policy
+        if policy is None:  # no retries: the engine leaves the policy out
+            if self._default is None:
+                self._default = self._of_policy(_NO_POLICY)
+            return self._default
+        return self._of_policy(policy)
+
+    def _of_policy(self, policy: TaskRunPolicy) -> tuple[dict[str, Any], str]:
         # By text: equal floats may still be written differently (0.0, -0.0).
         key = (policy.retries, repr(policy.retry_delay), repr(policy.retry_jitter_factor))
         found = self._seen.get(key)
