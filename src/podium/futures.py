@@ -86,7 +86,10 @@ class RunFuture(Generic[R]):
                 return True
             if self._state != _PENDING:
                 return False
-        return self._settle(_CANCELLED, None, None)
+            self._state = _CANCELLED
+            event, callbacks, self._callbacks = self._event, self._callbacks, None
+        self._notify(event, callbacks)
+        return True
 
     def set_running_or_notify_cancel(self) -> bool:
         """Mark the run started; ``False`` if it was cancelled first."""
@@ -94,25 +97,30 @@ class RunFuture(Generic[R]):
             if self._state == _CANCELLED:
                 return False
             if self._state != _PENDING:
-                raise RuntimeError(f"Future in unexpected state: {self._state}")
+                raise RuntimeError(f"{self!r} was already started")
             self._state = _RUNNING
             return True
 
     def set_result(self, result: R) -> None:
-        self._settle(_FINISHED, result, None)
+        self._finish(result, None)
 
     def set_exception(self, exception: BaseException) -> None:
-        self._settle(_FINISHED, None, exception)
+        self._finish(None, exception)
 
-    def _settle(self, state: int, result: R | None, exception: BaseException | None) -> bool:
+    def _finish(self, result: R | None, exception: BaseException | None) -> None:
         with _settling:
             if self._state >= _CANCELLED:
-                if state == _CANCELLED:
-                    return self._state == _CANCELLED
                 raise concurrent.futures.InvalidStateError(f"{self!r} is already done")
             self._result, self._exception = result, exception
-            self._state = state  # last: a reader that sees it done sees the outcome
+            self._state = _FINISHED  # last: a reader that sees it done sees the outcome
             event, callbacks, self._callbacks = self._event, self._callbacks, None
+        self._notify(event, callbacks)
+
+    def _notify(
+        self,
+        event: threading.Event | None,
+        callbacks: list[Callable[[RunFuture[R]], object]] | None,
+    ) -> None:
         if event is not None:
             event.set()
         for fn in callbacks or ():
@@ -120,7 +128,6 @@ class RunFuture(Generic[R]):
                 fn(self)
             except Exception:
                 logger.exception("A done callback of a task run's future raised")
-        return True
 
     def _wait(self, timeout: float | None) -> None:
         if self._state >= _CANCELLED:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import sys
 import threading
 import time
 
@@ -116,3 +117,35 @@ def test_many_waiters_on_many_futures_all_wake() -> None:
     for waiter in waiters:
         waiter.join(30)
     assert sorted(results) == sorted(list(range(200)) * 2)
+
+
+def test_a_run_is_either_cancelled_or_started_never_both() -> None:
+    # Threads take turns every microsecond or so, so the two threads' calls interleave.
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        _cancel_while_starting()
+    finally:
+        sys.setswitchinterval(previous)
+
+
+def _cancel_while_starting() -> None:
+    futures: list[RunFuture[int]] = [RunFuture() for _ in range(2000)]
+    cancelled: list[bool] = []
+    started: list[bool] = []
+    go = threading.Barrier(2, timeout=10)
+
+    def cancel_all() -> None:
+        go.wait()
+        cancelled.extend(f.cancel() for f in futures)
+
+    canceller = threading.Thread(target=cancel_all)
+    canceller.start()
+    go.wait()
+    started.extend(f.set_running_or_notify_cancel() for f in futures)
+    canceller.join(10)
+
+    for future, was_cancelled, was_started in zip(futures, cancelled, started, strict=True):
+        assert was_cancelled != was_started
+        assert future.cancelled() == was_cancelled
+        assert future.running() == was_started
