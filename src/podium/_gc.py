@@ -49,7 +49,8 @@ def paused() -> Iterator[None]:
     The block that pauses the collector resumes it when it ends; blocks that begin
     meanwhile, in other threads, run in that pause and do not extend it, so that
     overlapping blocks (a busy server's requests) never keep the collector off for
-    longer than one block lasts. A collector already off stays off.
+    longer than one block lasts. A collector already off stays off; one that other code
+    turns off while the block runs is on again when it ends.
     """
     global _pause_owner
     token = object()
