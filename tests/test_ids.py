@@ -8,7 +8,7 @@ import random
 import time
 import uuid
 
-from podium._ids import new_uuid
+from podium._ids import new_uuid, new_uuid_int, uuid_of_int
 
 
 def test_ids_are_unique_version_7_uuids_holding_their_time() -> None:
@@ -58,3 +58,14 @@ def test_a_forked_child_does_not_hand_out_its_parents_ids() -> None:
     parent_ids = {new_uuid() for _ in range(300)}
 
     assert child_id not in parent_ids
+
+
+def test_an_id_made_as_an_integer_is_the_same_kind_of_uuid() -> None:
+    numbers = [new_uuid_int() for _ in range(500)]
+    ids = [uuid_of_int(n) for n in numbers]
+
+    assert len(set(numbers)) == len(numbers)
+    for made, number in zip(ids, numbers, strict=True):
+        assert made == uuid.UUID(int=number) and made.hex == f"{number:032x}"
+    assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids)
+    assert hash(ids[0]) == hash(uuid.UUID(int=numbers[0]))

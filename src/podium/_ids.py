@@ -21,7 +21,7 @@ import os
 import time
 from uuid import UUID, SafeUUID
 
-__all__ = ["new_uuid"]
+__all__ = ["new_uuid", "new_uuid_int", "uuid_of_int"]
 
 _PER_BLOCK = 256
 _RANDOM_BITS = (1 << 80) - 1  # below the 48-bit timestamp
@@ -49,16 +49,26 @@ _time_ns = time.time_ns
 _UNKNOWN = SafeUUID.unknown
 
 
-def new_uuid() -> UUID:
-    """A new version 7 UUID: the current time in milliseconds, then random bits."""
+def new_uuid_int() -> int:
+    """A new version 7 UUID's integer (for ids stored as text, never needed as UUIDs)."""
     try:
         value = _pool.pop()
     except IndexError:
         _refill()
         value = _pool.pop()
-    # What ``UUID(int=...)`` ends with, without its checks of arguments that are
-    # known to be valid here (a task run makes three ids).
+    return (_time_ns() // 1_000_000) << 80 | value
+
+
+def uuid_of_int(value: int) -> UUID:
+    """``UUID(int=value)`` for a value known to be a valid UUID's, without checking it."""
     uuid = _new(UUID)
-    _set(uuid, "int", (_time_ns() // 1_000_000) << 80 | value)
+    _set(uuid, "int", value)
     _set(uuid, "is_safe", _UNKNOWN)
     return uuid
+
+
+def new_uuid() -> UUID:
+    """A new version 7 UUID: the current time in milliseconds, then random bits."""
+    # What ``UUID(int=...)`` ends with, without its checks of arguments that are
+    # known to be valid here (a task run makes three ids).
+    return uuid_of_int(new_uuid_int())

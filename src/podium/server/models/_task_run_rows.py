@@ -21,7 +21,7 @@ from uuid import UUID
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from podium._ids import new_uuid
+from podium._ids import new_uuid_int, uuid_of_int
 from podium.schemas import actions
 from podium.schemas.core import TaskRunPolicy
 from podium.schemas.states import (
@@ -58,16 +58,26 @@ class BatchState:
     judging the next proposal, the answer to a refusal, PostgreSQL's typed rows).
     """
 
-    __slots__ = ("data", "details", "id", "message", "name", "timestamp", "type")
+    __slots__ = ("_id", "data", "details", "hex", "message", "name", "number", "timestamp", "type")
 
     def __init__(self, proposal: actions.TaskRunBatchState, now: dt.datetime) -> None:
-        self.id = new_uuid()
+        # The id as stored (32 hex digits); the UUID only when asked for.
+        self.number = new_uuid_int()
+        self.hex = f"{self.number:032x}"
+        self._id: UUID | None = None
         self.type = proposal.type
         self.name = proposal.name or DEFAULT_STATE_NAMES[proposal.type]
         self.timestamp = proposal.timestamp or now
         self.message = proposal.message
         self.details = proposal.state_details
         self.data = proposal.data
+
+    @property
+    def id(self) -> UUID:
+        found = self._id
+        if found is None:
+            found = self._id = uuid_of_int(self.number)
+        return found
 
     @property
     def state_details(self) -> StateDetails:
@@ -423,7 +433,7 @@ def _write_sqlite(
                 texts.of(times.next_scheduled_start_time),
                 created,
                 created,
-                None if state is None else state.id.hex,
+                None if state is None else _hex_id(state),
                 None if state is None else state.type._value_,
                 None if state is None else state.name,
                 None if state is None else texts.of(state.timestamp),
@@ -442,12 +452,14 @@ class _Hexes:
     """Stored text of the batch's run ids: each is written in its run's and its states' rows."""
 
     def __init__(self) -> None:
-        self._seen: dict[UUID, str] = {}
+        self._seen: dict[int, str] = {}
 
     def of(self, value: UUID) -> str:
-        text = self._seen.get(value)
+        # By the integer: hashing a UUID runs Python code (``UUID.__hash__``).
+        number = value.int
+        text = self._seen.get(number)
         if text is None:
-            text = self._seen[value] = value.hex
+            text = self._seen[number] = f"{number:032x}"
         return text
 
 
@@ -458,7 +470,7 @@ def _stored_state(run_id: UUID, run_hex: str, state: AnyState, texts: _Texts) ->
     data = state.data
     return (
         run_hex,
-        state.id.hex,
+        _hex_id(state),
         state.type._value_,
         state.name,
         texts.of(state.timestamp),
@@ -466,6 +478,10 @@ def _stored_state(run_id: UUID, run_hex: str, state: AnyState, texts: _Texts) ->
         _stored_details(run_id, run_hex, state),
         "null" if data is None else json_dumps(data),
     )
+
+
+def _hex_id(state: AnyState) -> str:
+    return state.hex if type(state) is BatchState else state.id.hex
 
 
 def _stored_details(run_id: UUID, run_hex: str, state: AnyState) -> str:

@@ -90,14 +90,18 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
     judged again and, for terminal states, refused as a duplicate).
     """
     now = dt.datetime.now(dt.UTC)
-    wanted = {run.id for run in batch.task_runs if run.id is not None}
-    known = present_ids(session, TASK_RUN_TABLE, wanted)
-    flow_run_ids = {r.flow_run_id for r in batch.task_runs if r.flow_run_id is not None}
-    missing = flow_run_ids - present_ids(session, FLOW_RUN_TABLE, flow_run_ids)
+    # Runs are looked up by their ids' integers: hashing or comparing a UUID runs
+    # Python code, and a batch did either a dozen times per run.
+    wanted = [run.id for run in batch.task_runs if run.id is not None]
+    known = {run_id.int for run_id in present_ids(session, TASK_RUN_TABLE, wanted)}
+    flow_runs = {
+        r.flow_run_id.int: r.flow_run_id for r in batch.task_runs if r.flow_run_id is not None
+    }
+    missing = set(flow_runs.values()) - present_ids(session, FLOW_RUN_TABLE, flow_runs.values())
     if missing:
         raise NotFound.of("Flow run", sorted(map(str, missing))[0], field="flow_run_id")
 
-    new: dict[UUID, NewRun] = {}
+    new: dict[int, NewRun] = {}
     accepted_states: list[tuple[UUID, AnyState]] = []
     # Each decision gets its own, strictly later, time, so that a run's state
     # history keeps the batch's order even within one microsecond.
@@ -108,10 +112,13 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
     pending = actions.TaskRunBatchState(type=StateType.PENDING)
 
     for run in batch.task_runs:
-        if run.id is not None and (run.id in known or run.id in new):
+        run_id = run.id
+        if run_id is None:
+            run_id = new_uuid()
+        elif run_id.int in known or run_id.int in new:
             continue
-        created = NewRun(run, run.id or new_uuid(), policies.of(run))
-        new[created.id] = created
+        created = NewRun(run, run_id, policies.of(run))
+        new[run_id.int] = created
         moment = clock(utc)
         tick = moment if moment > tick else tick + one_microsecond
         outcome = created.propose(run.state or pending, now=tick)
@@ -120,13 +127,13 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
 
     existing: dict[UUID, RunValues] = {}
     current: dict[UUID, State | None] = {}
-    others = {p.task_run_id for p in batch.states} - new.keys()
+    others = {p.task_run_id for p in batch.states if p.task_run_id.int not in new}
     if others:
         existing = read_runs_by_id(session, M, others, lock=True)
         for row in existing.values():
             current[row.id] = states.state_of(row)
         for proposal in batch.states:
-            if proposal.task_run_id not in new and proposal.task_run_id not in existing:
+            if proposal.task_run_id.int not in new and proposal.task_run_id not in existing:
                 raise NotFound.of("Task run", proposal.task_run_id, field="task_run_id")
     changed: dict[UUID, RunValues] = {}
 
@@ -136,7 +143,7 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
         run_id = proposal.task_run_id
         moment = clock(utc)
         tick = moment if moment > tick else tick + one_microsecond
-        target = new.get(run_id)
+        target = new.get(run_id.int)
         if target is not None:
             outcome = target.propose(proposal.state, force=proposal.force, now=tick)
             if not isinstance(outcome, states.Decided):
