@@ -219,7 +219,8 @@ class PodiumFuture(Generic[R]):
 
 
 class PodiumConcurrentFuture(PodiumFuture[R]):
-    """A future backed by a :class:`concurrent.futures.Future` whose value is a final State."""
+    """A future backed by a :class:`RunFuture` (thread pool) or a ``concurrent.futures.Future``
+    (process pool) whose value is a final State."""
 
     def __init__(
         self,
