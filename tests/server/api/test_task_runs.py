@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import uuid
 
 import httpx
@@ -462,3 +463,24 @@ async def test_batch_judges_like_single_proposals_and_stores_the_same_run(
 
 def _as_propose_args(states: list[dict]) -> list[dict]:
     return [{"type_": s["type"], **{k: v for k, v in s.items() if k != "type"}} for s in states]
+
+
+async def test_the_garbage_collector_runs_again_after_a_batch_whatever_its_answer(
+    api: httpx.AsyncClient, flow_run: dict
+) -> None:
+    # The route pauses the cyclic collector while it works on a batch.
+    assert gc.isenabled()
+    good = {"task_runs": [create(flow_run["id"], state={"type": "RUNNING"})]}
+    unknown_flow_run = {"task_runs": [create(str(uuid.uuid4()))]}
+    unknown_task_run = {
+        "states": [{"task_run_id": str(uuid.uuid4()), "state": {"type": "RUNNING"}}]
+    }
+
+    assert (await api.post("/task_runs/batch", json=good)).status_code == 200
+    assert gc.isenabled()
+    for batch in (unknown_flow_run, unknown_task_run):
+        answer = await api.post("/task_runs/batch", json=batch)
+        assert answer.status_code == 404, answer.text
+        assert gc.isenabled()
+    assert (await api.post("/task_runs/batch", json={"task_runs": "nope"})).status_code == 422
+    assert gc.isenabled()
