@@ -58,12 +58,11 @@ class BatchState:
     judging the next proposal, the answer to a refusal, PostgreSQL's typed rows).
     """
 
-    __slots__ = ("_id", "data", "details", "hex", "message", "name", "number", "timestamp", "type")
+    __slots__ = ("_id", "data", "details", "hex", "message", "name", "timestamp", "type")
 
     def __init__(self, proposal: actions.TaskRunBatchState, now: dt.datetime) -> None:
         # The id as stored (32 hex digits); the UUID only when asked for.
-        self.number = new_uuid_int()
-        self.hex = f"{self.number:032x}"
+        self.hex = f"{new_uuid_int():032x}"
         self._id: UUID | None = None
         self.type = proposal.type
         self.name = proposal.name or DEFAULT_STATE_NAMES[proposal.type]
@@ -76,7 +75,7 @@ class BatchState:
     def id(self) -> UUID:
         found = self._id
         if found is None:
-            found = self._id = uuid_of_int(self.number)
+            found = self._id = uuid_of_int(int(self.hex, 16))
         return found
 
     @property
