@@ -25,6 +25,13 @@ UtcDateTime = Annotated[dt.datetime, AfterValidator(_as_utc)]
 """A timestamp kept timezone-aware in UTC; a naive value is taken as UTC."""
 
 
+def in_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """``value`` as :data:`UtcDateTime` would have it (``None`` stays ``None``)."""
+    if value is None or value.tzinfo is dt.UTC:
+        return value
+    return _as_utc(value)
+
+
 class PodiumModel(BaseModel):
     """Base of every object that crosses the API."""
 

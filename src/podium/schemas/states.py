@@ -11,7 +11,7 @@ from uuid import UUID
 from pydantic import Field
 
 from podium._ids import new_uuid
-from podium.schemas._base import ActionModel, PodiumModel, UtcDateTime, now_utc
+from podium.schemas._base import ActionModel, PodiumModel, UtcDateTime, in_utc, now_utc
 
 
 class StateType(StrEnum):
@@ -161,7 +161,7 @@ def state_from_create(
             "id": state_id or new_uuid(),
             "type": proposal.type,
             "name": proposal.name or DEFAULT_STATE_NAMES[proposal.type],
-            "timestamp": proposal.timestamp or now or now_utc(),
+            "timestamp": in_utc(proposal.timestamp) or now or now_utc(),
             "message": proposal.message,
             "state_details": details or proposal.state_details or StateDetails(),
             "data": proposal.data,

@@ -357,6 +357,74 @@ async def test_batch_proposals_for_existing_runs(api: httpx.AsyncClient) -> None
     assert (await api.get(f"/task_runs/{existing['id']}")).json()["state_type"] == "PENDING"
 
 
+def _instant(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+async def test_batch_timestamps_in_any_zone_or_none_are_stored_as_their_utc_instant(
+    api: httpx.AsyncClient, flow_run: dict
+) -> None:
+    # Naive (taken as UTC), "Z" and another zone, for a new run (no rule judges
+    # its states) and for a run that existed before the batch (judged).
+    existing = await new_task_run(api, flow_run_id=flow_run["id"], task_key="before")
+    new = create(
+        flow_run["id"], "new", state={"type": "RUNNING", "timestamp": "2026-03-01T10:00:00"}
+    )
+    batch = {
+        "task_runs": [new],
+        "states": [
+            {
+                "task_run_id": new["id"],
+                "state": {"type": "COMPLETED", "timestamp": "2026-03-01T12:30:00+02:00"},
+            },
+            {
+                "task_run_id": existing["id"],
+                "state": {"type": "RUNNING", "timestamp": "2026-03-01T10:00:00Z"},
+            },
+            {
+                "task_run_id": existing["id"],
+                "state": {"type": "COMPLETED", "timestamp": "2026-03-01T10:00:07.25"},
+            },
+            # refused (already Completed): the answer's state is the stored one, in UTC
+            {
+                "task_run_id": existing["id"],
+                "state": {"type": "COMPLETED", "timestamp": "2026-03-01T11:00:00+01:00"},
+            },
+        ],
+    }
+
+    answer = await api.post("/task_runs/batch", json=batch)
+
+    assert answer.status_code == 200, answer.text
+    [refusal] = answer.json()["refused"]
+    assert _instant(refusal["state"]["timestamp"]) == dt.datetime(
+        2026, 3, 1, 10, 0, 7, 250000, tzinfo=dt.UTC
+    )
+    utc = dt.UTC
+    for run_id, start, end in (
+        (
+            new["id"],
+            dt.datetime(2026, 3, 1, 10, tzinfo=utc),
+            dt.datetime(2026, 3, 1, 10, 30, tzinfo=utc),
+        ),
+        (
+            existing["id"],
+            dt.datetime(2026, 3, 1, 10, tzinfo=utc),
+            dt.datetime(2026, 3, 1, 10, 0, 7, 250000, tzinfo=utc),
+        ),
+    ):
+        stored = (await api.get(f"/task_runs/{run_id}")).json()
+        assert (_instant(stored["start_time"]), _instant(stored["end_time"])) == (start, end)
+        assert stored["total_run_time"] == (end - start).total_seconds()
+        states = await history(api, run_id)
+        assert {start, end} <= {_instant(s["timestamp"]) for s in states}
+        assert all(_instant(s["timestamp"]).utcoffset() == dt.timedelta(0) for s in states)
+    listed = (
+        await api.post("/task_runs/filter", json={"task_runs": {"id": {"any_": [new["id"]]}}})
+    ).json()
+    assert _instant(listed[0]["state"]["timestamp"]) == dt.datetime(2026, 3, 1, 10, 30, tzinfo=utc)
+
+
 async def test_batch_with_unknown_flow_run_is_404_and_writes_nothing(
     api: httpx.AsyncClient, flow_run: dict
 ) -> None:

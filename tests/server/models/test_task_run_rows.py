@@ -9,6 +9,7 @@ raw rows compared.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from podium.schemas.actions import TaskRunBatch
 from podium.server.database import Database, orm, upgrade
+from podium.server.database.types import sqlite_timestamp
 from podium.server.models import _task_run_rows as rows
 from podium.server.models import task_runs
 
@@ -51,7 +53,7 @@ async def databases(tmp_path: Path) -> AsyncIterator[tuple[Database, Database]]:
 
 def _batch() -> TaskRunBatch:
     now = dt.datetime.now(dt.UTC)
-    full, plain, long, old = (str(uuid.uuid4()) for _ in range(4))
+    full, plain, long, old, zulu, naive = (str(uuid.uuid4()) for _ in range(6))
     return TaskRunBatch.model_validate(
         {
             "task_runs": [
@@ -100,6 +102,21 @@ def _batch() -> TaskRunBatch:
                     "cache_expiration": "0999-01-02T03:04:05",
                     "state": {"type": "SCHEDULED"},
                 },
+                # The engine's own shapes: a policy of retries alone, "Z" and naive times.
+                {
+                    "id": zulu,
+                    "task_key": "zulu",
+                    "dynamic_key": "0",
+                    "empirical_policy": {"retries": 0},
+                    "state": {"type": "RUNNING", "timestamp": "2026-05-06T07:08:09.123456Z"},
+                },
+                {
+                    "id": naive,
+                    "task_key": "naive",
+                    "dynamic_key": "0",
+                    "empirical_policy": {"retries": 3},
+                    "state": {"type": "RUNNING", "timestamp": "2026-05-06T07:08:09"},
+                },
             ],
             "states": [
                 {
@@ -121,6 +138,14 @@ def _batch() -> TaskRunBatch:
                 {"task_run_id": plain, "state": {"type": "FAILED", "data": 0}},
                 {"task_run_id": long, "state": {"type": "COMPLETED"}},
                 {"task_run_id": long, "state": {"type": "COMPLETED"}},
+                {
+                    "task_run_id": zulu,
+                    "state": {"type": "COMPLETED", "timestamp": "2026-05-06T09:08:10+02:00"},
+                },
+                {
+                    "task_run_id": naive,
+                    "state": {"type": "FAILED", "timestamp": "2026-05-06T07:08:09.5"},
+                },
             ],
         }
     )
@@ -148,14 +173,33 @@ async def test_stored_rows_are_what_the_column_types_write(
     [(runs, states, now)] = written
     await typed.write(rows._write_typed, runs, states, now)
 
-    assert (result.created, result.accepted, len(result.refused)) == (4, 5, 2)
-    assert len(_raw(stored, "task_run_state")) == 9
+    assert (result.created, result.accepted, len(result.refused)) == (6, 7, 2)
+    assert len(_raw(stored, "task_run_state")) == 13
     for table in ("task_run", "task_run_state"):
         for one, other in zip(_raw(stored, table), _raw(typed, table), strict=True):
             # Listed by column, so a failure names the column that differs.
             assert [
                 (i, a, b) for i, (a, b) in enumerate(zip(one, other, strict=True)) if a != b
             ] == []
+
+
+def test_a_timestamp_in_any_zone_at_utc_is_stored_as_utc_text() -> None:
+    # pydantic parses "Z" and "+00:00" into a zone of its own, not ``datetime.UTC``.
+    instant = dt.datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=dt.UTC)
+    body = {
+        "states": [
+            {
+                "task_run_id": str(uuid.uuid4()),
+                "state": {"type": "RUNNING", "timestamp": "2026-05-06T07:08:09.123456Z"},
+            }
+        ]
+    }
+    parsed = TaskRunBatch.model_validate_json(json.dumps(body)).states[0].state.timestamp
+    assert parsed is not None and parsed.tzinfo is not dt.UTC
+    expected = "2026-05-06 07:08:09.123456"
+    assert sqlite_timestamp(parsed) == sqlite_timestamp(instant) == expected
+    assert sqlite_timestamp(instant.replace(tzinfo=None)) == expected
+    assert sqlite_timestamp(instant.astimezone(EAST)) == expected
 
 
 def test_stored_rows_name_every_column() -> None:

@@ -56,7 +56,12 @@ def sqlite_timestamp(value: dt.datetime) -> str:
     both store the same text.
     """
     if value.tzinfo is not dt.UTC:
-        value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+        offset = value.utcoffset()
+        if offset is None:
+            value = value.replace(tzinfo=dt.UTC)
+        elif offset:
+            value = value.astimezone(dt.UTC)
+        # else another zone at UTC (pydantic's parsed "Z"): the text below is the same
     if value.year < 1000:
         # strftime writes such a year without leading zeros; keep what it wrote.
         return value.strftime(SQLITE_FORMAT)

@@ -66,7 +66,10 @@ class BatchState:
         self._id: UUID | None = None
         self.type = proposal.type
         self.name = proposal.name or DEFAULT_STATE_NAMES[proposal.type]
-        self.timestamp = proposal.timestamp or now
+        timestamp = proposal.timestamp or now
+        if timestamp.tzinfo is None:  # taken as UTC (see ``TaskRunBatchState``)
+            timestamp = timestamp.replace(tzinfo=dt.UTC)
+        self.timestamp = timestamp
         self.message = proposal.message
         self.details = proposal.state_details
         self.data = proposal.data
@@ -176,13 +179,21 @@ class Policies:
     def __init__(self) -> None:
         self._seen: dict[tuple[Any, ...], tuple[dict[str, Any], str]] = {}
         self._default: tuple[dict[str, Any], str] | None = None
+        self._retries_only: dict[int | None, tuple[dict[str, Any], str]] = {}
 
     def of(self, record: Record) -> tuple[dict[str, Any], str]:
         policy = record.empirical_policy
-        if policy is None:  # no retries: the engine leaves the policy out
+        if policy is None:
             if self._default is None:
                 self._default = self._of_policy(_NO_POLICY)
             return self._default
+        if policy.retry_delay is None and policy.retry_jitter_factor is None:
+            # The engine's policy of a task without retry delays, ``{"retries": 0}``
+            # for most: known by its one number, without the text key below.
+            found = self._retries_only.get(policy.retries)
+            if found is None:
+                found = self._retries_only[policy.retries] = self._of_policy(policy)
+            return found
         return self._of_policy(policy)
 
     def _of_policy(self, policy: TaskRunPolicy) -> tuple[dict[str, Any], str]:
