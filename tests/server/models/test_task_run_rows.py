@@ -202,6 +202,42 @@ def test_a_timestamp_in_any_zone_at_utc_is_stored_as_utc_text() -> None:
     assert sqlite_timestamp(instant.astimezone(EAST)) == expected
 
 
+def test_a_batch_writes_each_time_as_the_column_type_would() -> None:
+    base = dt.datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=dt.UTC)
+    parsed_zulu = (
+        TaskRunBatch.model_validate_json(
+            json.dumps(
+                {
+                    "states": [
+                        {
+                            "task_run_id": str(uuid.uuid4()),
+                            "state": {"type": "RUNNING", "timestamp": "2026-05-06T07:08:09.5Z"},
+                        }
+                    ]
+                }
+            )
+        )
+        .states[0]
+        .state.timestamp
+    )
+    times = [
+        base,
+        base.replace(microsecond=0),  # same second, other microseconds
+        base.replace(microsecond=999999),
+        base + dt.timedelta(seconds=1),
+        base + dt.timedelta(days=40),
+        base.astimezone(EAST),  # the same instant in another zone
+        (base + dt.timedelta(microseconds=1)).astimezone(WEST),
+        base.replace(tzinfo=None),  # naive: UTC
+        parsed_zulu,
+        dt.datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC),
+    ]
+    texts = rows._Texts()
+    assert [texts.of(t) for t in times] == [sqlite_timestamp(t) for t in times]
+    assert [texts.of(t) for t in reversed(times)] == [sqlite_timestamp(t) for t in reversed(times)]
+    assert texts.of(None) is None
+
+
 def test_stored_rows_name_every_column() -> None:
     # A column left out would get no Python-side default on this path.
     assert set(rows._RUN_COLUMNS) == set(rows.TASK_RUN_TABLE.columns.keys())
