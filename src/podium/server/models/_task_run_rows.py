@@ -431,7 +431,7 @@ def _write_sqlite(
     created = text(now)
     hexes = _Hexes()
     hex_of = hexes.of
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     append = rows.append
     for run in runs:
         record, state, times = run.record, run.state, run.times
@@ -480,7 +480,7 @@ def _stored_states(
     text: Callable[[dt.datetime], str | None],
 ) -> list[tuple[Any, ...]]:
     """The rows of the accepted states, in stored form."""
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     append = rows.append
     batch_state = BatchState
     for run_id, state in states:
