@@ -248,7 +248,7 @@ async def test_a_batch_larger_than_one_statement_writes_every_row(
     databases: tuple[Database, Database],
 ) -> None:
     stored, _ = databases
-    count = 2 * rows._ROWS_PER_INSERT + 1  # two full statements and one of a single row
+    count = 2 * rows._STATEMENT_ROWS[0] + 1  # two full statements and one of a single row
     ids = [str(uuid.uuid4()) for _ in range(count)]
     batch = TaskRunBatch.model_validate(
         {
@@ -276,3 +276,46 @@ async def test_a_batch_larger_than_one_statement_writes_every_row(
     assert sorted(int(row[columns.index("dynamic_key")]) for row in runs) == list(range(count))
     states = _raw(stored, "task_run_state")
     assert len(states) == 2 * count
+
+
+async def test_batches_of_any_size_use_a_few_statement_sizes_and_write_every_row(
+    databases: tuple[Database, Database], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every new statement is compiled; a statement per batch size would be compiled
+    # for nearly every batch. The sizes used must come from the fixed ladder.
+    stored, _ = databases
+    executed: list[int] = []
+    real_statement = rows._Insert._statement
+
+    def counting(self: rows._Insert, size: int) -> str:
+        executed.append(size)
+        return real_statement(self, size)
+
+    monkeypatch.setattr(rows._Insert, "_statement", counting)
+    sizes = [1, 2, 4, 6, 19, 21, 99, 101, 127, 733]
+    for size in sizes:
+        ids = [str(uuid.uuid4()) for _ in range(size)]
+        batch = TaskRunBatch.model_validate(
+            {
+                "task_runs": [
+                    {"id": run_id, "task_key": f"k{size}", "dynamic_key": str(i)}
+                    for i, run_id in enumerate(ids)
+                ],
+                "states": [{"task_run_id": run_id, "state": {"type": "RUNNING"}} for run_id in ids],
+            }
+        )
+        result = await stored.write(task_runs.apply_batch, batch)
+        assert (result.created, result.accepted) == (size, size)
+
+    assert set(executed) <= set(rows._STATEMENT_ROWS)
+    runs = _raw(stored, "task_run")
+    columns = list(rows.TASK_RUN_TABLE.columns.keys())
+    for size in sizes:
+        keys = sorted(
+            int(row[columns.index("dynamic_key")])
+            for row in runs
+            if row[columns.index("task_key")] == f"k{size}"
+        )
+        assert keys == list(range(size))
+    # each run: its Pending creation and the Running proposal
+    assert len(_raw(stored, "task_run_state")) == 2 * sum(sizes)
