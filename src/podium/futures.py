@@ -10,17 +10,20 @@ many futures at once.
 from __future__ import annotations
 
 import concurrent.futures
+import datetime as dt
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 from uuid import UUID
 
 from podium.schemas.states import StateType
 from podium.states import Pending, Running, State
+from podium.states._constructors import completed_run
 
 __all__ = [
+    "CompletedRun",
     "DoneAndNotDoneFutures",
     "PodiumConcurrentFuture",
     "PodiumFuture",
@@ -40,6 +43,35 @@ class RunStatus:
 
     def __init__(self) -> None:
         self.type = StateType.PENDING
+
+
+class CompletedRun:
+    """A thread-pool run that returned a plain value, before anyone asks for its State.
+
+    A ``.map`` collects its results with ``future.result()``, which needs the value
+    only; building each run's Completed :class:`State` (its details, an id) cost a
+    tenth of a mapped item. The State is built from this the first time the run's
+    future is asked for it (``future.state``, ``wrapped_future.result()``), with the
+    timestamp of the Completed state the engine reported.
+    """
+
+    __slots__ = ("flow_run_id", "task_run_id", "timestamp", "value")
+
+    def __init__(
+        self, value: Any, timestamp: dt.datetime, task_run_id: UUID, flow_run_id: UUID | None
+    ) -> None:
+        self.value = value
+        self.timestamp = timestamp
+        self.task_run_id = task_run_id
+        self.flow_run_id = flow_run_id
+
+    def to_state(self) -> State[Any]:
+        return completed_run(
+            self.value,
+            timestamp=self.timestamp,
+            task_run_id=self.task_run_id,
+            flow_run_id=self.flow_run_id,
+        )
 
 
 _PENDING, _RUNNING, _CANCELLED, _FINISHED = range(4)
@@ -154,11 +186,27 @@ class RunFuture(Generic[R]):
         return self._exception
 
     def result(self, timeout: float | None = None) -> R:
-        """The run's value (its exception raised); waits up to ``timeout`` seconds."""
+        """The run's value (its exception raised); waits up to ``timeout`` seconds.
+
+        A :class:`CompletedRun` is given as its State, built once.
+        """
         exception = self.exception(timeout)
         if exception is not None:
             raise exception
-        return self._result  # type: ignore[return-value]
+        result = self._result
+        if type(result) is CompletedRun:
+            with _settling:
+                result = self._result
+                if type(result) is CompletedRun:
+                    result = self._result = result.to_state()  # type: ignore[assignment]
+        return result  # type: ignore[return-value]
+
+    def completed_value(self) -> tuple[bool, Any]:
+        """``(True, value)`` for a run that returned ``value`` and whose State nobody built."""
+        result = self._result
+        if self._state == _FINISHED and type(result) is CompletedRun:
+            return True, result.value
+        return False, None
 
     def add_done_callback(self, fn: Callable[[RunFuture[R]], object]) -> None:
         """Call ``fn(self)`` once the run is done (at once if it is)."""
@@ -280,6 +328,11 @@ class PodiumConcurrentFuture(PodiumFuture[R]):
             raise TimeoutError(
                 f"Task run {self.task_run_id} did not finish within {timeout} second(s)."
             )
+        future = self.wrapped_future
+        if type(future) is RunFuture:
+            returned, value = future.completed_value()
+            if returned:
+                return value
         return self._final().result(raise_on_failure=raise_on_failure)
 
     def add_done_callback(self, fn: Callable[[PodiumFuture[R]], None]) -> None:

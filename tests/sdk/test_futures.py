@@ -54,6 +54,73 @@ def test_submit_returns_future():
     assert f() == 2
 
 
+def test_a_completed_futures_state_is_built_once_and_matches_the_recorded_one(client):
+    # .result() needs no State; .state builds it on first use, with what was recorded.
+    @flow
+    def f():
+        futures = inc.map(range(3))
+        values = futures.result()
+        first, second, third = futures
+        state = first.state
+        assert first.state is state  # built once
+        assert first.wrapped_future.result() is state
+        assert second.wrapped_future.result() is second.state
+        return values, [first, second, third], FlowRunContext.get().flow_run.id
+
+    values, futures, flow_run_id = f()
+    assert values == [1, 2, 3]
+    recorded = {run.id: run for run in task_runs_of(client, flow_run_id)}
+    for future, value in zip(futures, values, strict=True):
+        state = future.state
+        assert state.is_completed() and state.name == "Completed"
+        assert state.result() == value
+        assert state.state_details.task_run_id == future.task_run_id
+        assert state.state_details.flow_run_id == flow_run_id
+        stored = recorded[future.task_run_id].state
+        assert stored is not None and stored.type == StateType.COMPLETED
+        assert stored.timestamp == state.timestamp
+
+
+def test_threads_asking_for_a_completed_futures_state_at_once_get_the_same_state():
+    @flow
+    def f():
+        future = inc.submit(1)
+        future.wait()
+        seen: list[object] = []
+        barrier = threading.Barrier(8)
+
+        def ask() -> None:
+            barrier.wait()
+            seen.append(future.state)
+
+        threads = [threading.Thread(target=ask) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return seen
+
+    seen = f()
+    assert len(seen) == 8 and all(state is seen[0] for state in seen)
+
+
+def test_a_completion_hook_gets_the_state_the_future_gives():
+    hooked: list[object] = []
+
+    @task(on_completion=[lambda task, run, state: hooked.append(state)])
+    def hooked_inc(x: int) -> int:
+        return x + 1
+
+    @flow
+    def f():
+        future = hooked_inc.submit(1)
+        return future.result(), future.state
+
+    value, state = f()
+    assert value == 2
+    assert hooked == [state]
+
+
 def test_futures_as_arguments_are_resolved_and_recorded(client):
     @flow
     def f():

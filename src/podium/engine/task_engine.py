@@ -15,7 +15,7 @@ import datetime as dt
 import time
 from contextlib import AbstractContextManager
 from types import GeneratorType
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from podium.context import FlowRunContext, TaskRunContext, TaskRunInfo, current_tags
@@ -26,7 +26,7 @@ from podium.engine._resolve import resolve_inputs
 from podium.engine._results import cache_policy_of, result_store_for
 from podium.engine._timeouts import RunTimeout, async_timeout, sync_timeout
 from podium.exceptions import Abort, Pause, TerminationSignal, UpstreamTaskError
-from podium.futures import RunStatus
+from podium.futures import CompletedRun, RunStatus
 from podium.logging import capture_prints, flush_logs, setup_logging, task_run_logger
 from podium.results import ResultStore
 from podium.schemas._base import now_utc
@@ -92,6 +92,7 @@ class TaskRunEngine:
         self.cache_key: str | None = None
         self.cache_expiration: dt.datetime | None = None
         self.persist = False
+        self.completed_at: dt.datetime | None = None
         self.delay = 0.0
         self.ctx: TaskRunContext = None  # type: ignore[assignment]
         self._logger: Any = None
@@ -331,7 +332,7 @@ class TaskRunEngine:
     def finish(self, state: State[Any], need_state: bool = True) -> State[Any]:
         """Report the final state; returns it (for :data:`COMPLETED`, built if needed)."""
         if state is COMPLETED:
-            timestamp = now_utc()
+            timestamp = self.completed_at = now_utc()
             self.reporter.propose(self.id, records.timestamped("COMPLETED", timestamp))
             if self.status is not None:
                 self.status.type = StateType.COMPLETED
@@ -386,11 +387,17 @@ class TaskRunEngine:
 
 
 def _output(engine: TaskRunEngine, state: State[Any], return_type: str) -> Any:
+    """What the run gives its caller: ``return_type`` is "result", "state", or "future"
+    (a task runner's: the State, or a :class:`CompletedRun` for a plain returned value)."""
     if state is COMPLETED:
+        if return_type == "future":
+            # ``finish`` set ``completed_at`` when it reported the Completed state.
+            completed_at = cast(dt.datetime, engine.completed_at)
+            return CompletedRun(engine.value, completed_at, engine.id, engine.info.flow_run_id)
         return engine.value
-    if return_type == "state":
-        return state
-    return state.result()
+    if return_type == "result":
+        return state.result()
+    return state
 
 
 def run_task_sync(

@@ -33,7 +33,7 @@ _Job = tuple[RunFuture[Any], contextvars.Context, Any, tuple[Any, ...], dict[str
 
 
 def _run_sync(task: Any, parameters: dict[str, Any], wait_for: Any, **identity: Any) -> Any:
-    return run_task_sync(task, parameters, wait_for, "state", **identity)
+    return run_task_sync(task, parameters, wait_for, "future", **identity)
 
 
 class ThreadPoolTaskRunner(TaskRunner):
@@ -133,7 +133,7 @@ class ThreadPoolTaskRunner(TaskRunner):
             with self._lock:
                 self._loops.append(loop)
         return loop.run_until_complete(
-            run_task_async(task, parameters, wait_for, "state", **identity)
+            run_task_async(task, parameters, wait_for, "future", **identity)
         )
 
     def __exit__(self, *exc_info: object) -> None:
