@@ -219,11 +219,23 @@ def present_ids(session: Session, table: Table, ids: Collection[UUID]) -> set[UU
     by_hex = {run_id.hex: run_id for run_id in ids}
     found: set[UUID] = set()
     hexes = list(by_hex)
+    driver = _driver(connection)
     for start in range(0, len(hexes), _MAX_PARAMETERS):
         chunk = hexes[start : start + _MAX_PARAMETERS]
         query = f"SELECT id FROM {table.name} WHERE id IN ({', '.join('?' * len(chunk))})"
-        found.update(by_hex[row[0]] for row in connection.exec_driver_sql(query, tuple(chunk)))
+        found.update(by_hex[row[0]] for row in driver.execute(query, tuple(chunk)))
     return found
+
+
+def _driver(connection: Any) -> sqlite3.Connection:
+    """The session's own sqlite3 connection, for the batch's statements on SQLite.
+
+    They run on it directly, in the transaction SQLAlchemy began there: SQLAlchemy's
+    execution path (a context, events, a result object) cost more than the small
+    statements of a small batch, which makes five of them (runs, states, two lookups).
+    """
+    driver: sqlite3.Connection = connection.connection.dbapi_connection
+    return driver
 
 
 # Below SQLite's limit on the parameters of one statement (32766 since 3.32).
@@ -367,16 +379,15 @@ class _Insert:
         self._sql: dict[int, str] = {}
 
     def __call__(self, connection: Any, rows: list[tuple[Any, ...]]) -> None:
-        limit = connection.connection.dbapi_connection.getlimit(
-            sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER
-        )
+        driver = _driver(connection)
+        limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         start, end = 0, len(rows)
         for size in _STATEMENT_ROWS:
             if size > 1 and size * self._width > limit:
                 continue
             while end - start >= size:
                 chunk = rows[start : start + size]
-                connection.exec_driver_sql(self._statement(size), tuple(chain.from_iterable(chunk)))
+                driver.execute(self._statement(size), tuple(chain.from_iterable(chunk)))
                 start += size
 
     def _statement(self, size: int) -> str:
