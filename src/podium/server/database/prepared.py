@@ -18,13 +18,14 @@ those values, and nothing here computes them; :meth:`Prepared.compiled` says so)
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Delete, Dialect, Insert, Select, Update
+from sqlalchemy import Connection, Delete, Dialect, Insert, Select, Update
 from sqlalchemy.orm import Session
 
-__all__ = ["Prepared"]
+__all__ = ["Prepared", "sqlite_driver"]
 
 Processor = Callable[[Any], Any] | None
 Statement = Select[Any] | Insert | Update | Delete
@@ -51,6 +52,16 @@ class Compiled(NamedTuple):
             value if process is None or value is None else process(value)
             for process, value in zip(self.results, raw, strict=True)
         )
+
+
+def sqlite_driver(connection: Connection) -> sqlite3.Connection:
+    """The sqlite3 connection under a session's ``connection``.
+
+    Statements run on it are part of the transaction the session began there.
+    """
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)
+    return driver
 
 
 class Prepared:
@@ -92,9 +103,9 @@ class Prepared:
             row = connection.execute(self.statement, dict(values)).first()
             return None if row is None else tuple(row)
         compiled = self.compiled(dialect, tuple(values))
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        raw = driver.execute(compiled.sql, compiled.parameters(values)).fetchone()
+        raw = (
+            sqlite_driver(connection).execute(compiled.sql, compiled.parameters(values)).fetchone()
+        )
         return None if raw is None else compiled.row(raw)
 
     def run(self, session: Session, values: Mapping[str, Any]) -> None:
@@ -105,6 +116,4 @@ class Prepared:
             connection.execute(self.statement, dict(values))
             return
         compiled = self.compiled(dialect, tuple(values))
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        driver.execute(compiled.sql, compiled.parameters(values))
+        sqlite_driver(connection).execute(compiled.sql, compiled.parameters(values))

@@ -31,6 +31,7 @@ from podium.schemas.states import (
     state_from_create,
 )
 from podium.server.database import orm
+from podium.server.database.prepared import sqlite_driver
 from podium.server.database.types import json_dumps, sqlite_interval, sqlite_timestamp
 from podium.server.models.states import Decided, decide, details_for_run, state_row
 from podium.server.orchestration import RunTimes, account, may_object
@@ -177,9 +178,8 @@ class Policies:
     """
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[Any, ...], tuple[dict[str, Any], str]] = {}
+        self._seen: dict[Any, tuple[dict[str, Any], str]] = {}
         self._default: tuple[dict[str, Any], str] | None = None
-        self._retries_only: dict[int | None, tuple[dict[str, Any], str]] = {}
 
     def of(self, record: Record) -> tuple[dict[str, Any], str]:
         policy = record.empirical_policy
@@ -187,18 +187,17 @@ class Policies:
             if self._default is None:
                 self._default = self._of_policy(_NO_POLICY)
             return self._default
-        if policy.retry_delay is None and policy.retry_jitter_factor is None:
-            # The engine's policy of a task without retry delays, ``{"retries": 0}``
-            # for most: known by its one number, without the text key below.
-            found = self._retries_only.get(policy.retries)
-            if found is None:
-                found = self._retries_only[policy.retries] = self._of_policy(policy)
-            return found
         return self._of_policy(policy)
 
     def _of_policy(self, policy: TaskRunPolicy) -> tuple[dict[str, Any], str]:
-        # By text: equal floats may still be written differently (0.0, -0.0).
-        key = (policy.retries, repr(policy.retry_delay), repr(policy.retry_jitter_factor))
+        delay, jitter = policy.retry_delay, policy.retry_jitter_factor
+        if delay is None and jitter is None:
+            # The engine's policy of a task without retry delays (``{"retries": 0}``
+            # for most) is known by its one number.
+            key: Any = policy.retries
+        else:
+            # By text: equal floats may still be written differently (0.0, -0.0).
+            key = (policy.retries, repr(delay), repr(jitter))
         found = self._seen.get(key)
         if found is None:
             dumped = policy.model_dump(mode="json")
@@ -219,23 +218,12 @@ def present_ids(session: Session, table: Table, ids: Collection[UUID]) -> set[UU
     by_hex = {run_id.hex: run_id for run_id in ids}
     found: set[UUID] = set()
     hexes = list(by_hex)
-    driver = _driver(connection)
+    driver = sqlite_driver(connection)
     for start in range(0, len(hexes), _MAX_PARAMETERS):
         chunk = hexes[start : start + _MAX_PARAMETERS]
         query = f"SELECT id FROM {table.name} WHERE id IN ({', '.join('?' * len(chunk))})"
         found.update(by_hex[row[0]] for row in driver.execute(query, tuple(chunk)))
     return found
-
-
-def _driver(connection: Any) -> sqlite3.Connection:
-    """The session's own sqlite3 connection, for the batch's statements on SQLite.
-
-    They run on it directly, in the transaction SQLAlchemy began there: SQLAlchemy's
-    execution path (a context, events, a result object) cost more than the small
-    statements of a small batch, which makes five of them (runs, states, two lookups).
-    """
-    driver: sqlite3.Connection = connection.connection.dbapi_connection
-    return driver
 
 
 # Below SQLite's limit on the parameters of one statement (32766 since 3.32).
@@ -379,7 +367,7 @@ class _Insert:
         self._sql: dict[int, str] = {}
 
     def __call__(self, connection: Any, rows: list[tuple[Any, ...]]) -> None:
-        driver = _driver(connection)
+        driver = sqlite_driver(connection)
         limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         start, end = 0, len(rows)
         for size in _STATEMENT_ROWS:
@@ -406,11 +394,6 @@ _insert_states = _Insert(TASK_RUN_STATE_TABLE.name, _STATE_COLUMNS)
 
 
 _ZERO_INTERVAL = sqlite_interval(_NO_TIME)
-
-
-def _json(value: Any) -> str:
-    # Empty collections are the common case; their JSON is a constant.
-    return json_dumps(value) if value else ("[]" if isinstance(value, list) else "{}")
 
 
 class _Texts:
@@ -475,7 +458,7 @@ def _write_sqlite(
                 run.policy_json,
                 json_dumps(tags) if tags else "[]",
                 json_dumps(labels) if labels else "{}",
-                _json(_task_inputs(record)) if record.task_inputs else "{}",
+                json_dumps(_task_inputs(record)) if record.task_inputs else "{}",
                 record.flow_run_run_count,
                 times.run_count,
                 _ZERO_INTERVAL if not total else sqlite_interval(total),
@@ -505,26 +488,18 @@ def _stored_states(
     """The rows of the accepted states, in stored form."""
     rows: list[tuple[Any, ...]] = []
     append = rows.append
-    batch_state = BatchState
     for run_id, state in states:
         run_hex = hex_of(run_id)
         data = state.data
-        if type(state) is batch_state and state.details is None:
-            # The engine's states: only the run's id in their details.
-            state_hex = state.hex
-            details = f'{{"task_run_id":"{_dashed(run_hex)}"}}'
-        else:
-            state_hex = _hex_id(state)
-            details = _stored_details(run_id, run_hex, state)
         append(
             (
                 run_hex,
-                state_hex,
+                _hex_id(state),
                 state.type._value_,
                 state.name,
                 text(state.timestamp),
                 state.message,
-                details,
+                _stored_details(run_id, run_hex, state),
                 "null" if data is None else json_dumps(data),
             )
         )
