@@ -15,13 +15,12 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
-if TYPE_CHECKING:
-    from podium.client._base import Call
-    from podium.client._embedded import EmbeddedServer
+from podium.client._call import Call
+from podium.client._embedded import EmbeddedServer
 
 __all__ = ["Answer", "DirectSender", "Target", "call_app"]
 

@@ -17,14 +17,15 @@ import functools
 import random
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import httpx
 import orjson
 from pydantic import BaseModel
 
+from podium.client._asgi import DirectSender
+from podium.client._call import Call
 from podium.exceptions import (
     InvalidRequest,
     ObjectAlreadyExists,
@@ -33,9 +34,6 @@ from podium.exceptions import (
     ServerUnavailable,
     Unauthorized,
 )
-
-if TYPE_CHECKING:
-    from podium.client._asgi import DirectSender
 
 T = TypeVar("T")
 
@@ -46,14 +44,6 @@ RETRY_ERRORS = (
     httpx.RemoteProtocolError,
     httpx.PoolTimeout,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    method: str
-    path: str
-    json: Any = None
-    params: dict[str, Any] | None = None
 
 
 Op = Generator[Call, httpx.Response, T]

@@ -16,6 +16,7 @@ import httpx
 from podium.client._asgi import DirectSender
 from podium.client._base import BaseClient
 from podium.client._deployments import DeploymentCalls
+from podium.client._embedded import AsyncEmbeddedTransport, EmbeddedServer, EmbeddedTransport
 from podium.client._flows import FlowCalls
 from podium.client._logs import LogCalls
 from podium.client._runs import RunCalls
@@ -98,14 +99,6 @@ def get_client(
         if sync_client:
             return SyncPodiumClient(httpx.Client(base_url=base_url, **options), retries=retries)
         return PodiumClient(httpx.AsyncClient(base_url=base_url, **options), retries=retries)
-    # Deferred on purpose (start-up time): the embedded server pulls in FastAPI and
-    # SQLAlchemy, which a client of a remote server (PODIUM_API_URL) never needs.
-    from podium.client._embedded import (
-        AsyncEmbeddedTransport,
-        EmbeddedServer,
-        EmbeddedTransport,
-    )
-
     server = EmbeddedServer.get(settings)
     # Calls go straight to the app, unless the caller's httpx settings (hooks, auth, a
     # transport of their own) must see every request.
