@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from podium.client._embedded import EmbeddedServer
 from podium.settings import get_settings
 
 __all__ = ["embedded_services"]
@@ -26,10 +27,8 @@ def embedded_services() -> Iterator[Any]:
     if settings.api_url:
         yield None
         return
-    # Deferred on purpose (start-up time), as in podium.client: importing the server
-    # (FastAPI, SQLAlchemy) is needed only without PODIUM_API_URL, and `import podium`
-    # reaches this module through Flow.serve.
-    from podium.client._embedded import EmbeddedServer
+    # Deferred on purpose (start-up time): the loop services import the server's
+    # models (SQLAlchemy), needed only without PODIUM_API_URL.
     from podium.server.services import ServiceRunner, all_services
 
     server = EmbeddedServer.get(settings)
