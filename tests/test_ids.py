@@ -8,7 +8,7 @@ import random
 import time
 import uuid
 
-from podium._ids import new_uuid, new_uuid_int, uuid_of_int
+from podium._ids import hex_of_int, new_uuid, new_uuid_int, uuid_of_int
 
 
 def test_ids_are_unique_version_7_uuids_holding_their_time() -> None:
@@ -69,3 +69,11 @@ def test_an_id_made_as_an_integer_is_the_same_kind_of_uuid() -> None:
         assert made == uuid.UUID(int=number) and made.hex == f"{number:032x}"
     assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids)
     assert hash(ids[0]) == hash(uuid.UUID(int=numbers[0]))
+
+
+def test_the_hex_of_an_id_is_the_uuids_hex_with_its_leading_zeros() -> None:
+    numbers = [0, 1, 0xABC, 1 << 127, (1 << 128) - 1, *(new_uuid_int() for _ in range(50))]
+
+    for number in numbers:
+        assert hex_of_int(number) == uuid.UUID(int=number).hex
+    assert hex_of_int(1) == "0" * 31 + "1"

@@ -111,3 +111,28 @@ async def test_commits_reach_the_database_file_itself_in_the_background(db: Data
         finally:
             file_only.close()
     assert found == 5
+
+
+async def test_none_is_bound_as_null_straight_from_the_adapter_registry(db: Database) -> None:
+    # The SQLite engine registers an adapter for None, so that the driver does not
+    # look for (and fail to find) ``__adapt__`` for every NULL parameter. A NULL
+    # written by the server, or by any other connection in the process, stays NULL.
+    assert (type(None), sqlite3.PrepareProtocol) in sqlite3.adapters
+
+    def _write_and_read(session: Session) -> list[tuple[str, str]]:
+        session.add(orm.Log(name="n", level=20, message="m", timestamp=dt.datetime.now(dt.UTC)))
+        session.flush()
+        rows = session.execute(
+            select(func.typeof(orm.Log.flow_run_id), func.typeof(orm.Log.task_run_id))
+        )
+        return [tuple(row) for row in rows]
+
+    assert await db.write(_write_and_read) == [("null", "null")]
+    other = sqlite3.connect(":memory:")
+    try:
+        assert other.execute("SELECT typeof(?), ? IS NULL", (None, None)).fetchone() == (
+            "null",
+            1,
+        )
+    finally:
+        other.close()

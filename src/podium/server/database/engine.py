@@ -113,6 +113,7 @@ class Database:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
     def _sqlite_engine(self, echo: bool) -> Engine:
+        bind_none_directly()
         memory = self.url.database in (None, "", ":memory:")
         # One shared connection for an in-memory database (each connection
         # would see its own empty database); a pool per thread otherwise.
@@ -261,6 +262,28 @@ class Database:
         else:
             assert self.async_engine is not None
             await self.async_engine.dispose()
+
+
+def bind_none_directly() -> None:
+    """Have the stdlib driver bind ``None`` as NULL without looking for an adapter.
+
+    The driver binds ``str``, ``int``, ``float`` and ``bytearray`` values as they
+    are, and offers any other value, ``None`` included, to its adapter registry.
+    With no adapter there, it looks up ``__adapt__`` on its protocol type: the
+    lookup fails, an ``AttributeError`` is made (its message formatted) and
+    cleared. That cost about 2,000 instructions per NULL parameter, and the
+    task-run batch binds six or more per run. Registered for ``NoneType``, the
+    adapter ``{}.get`` (a builtin that answers ``None`` for any key) is found at
+    once, and the value is still bound as NULL, for every connection in the
+    process.
+    """
+    key = (type(None), sqlite3.PrepareProtocol)
+    if key not in sqlite3.adapters:
+        sqlite3.register_adapter(type(None), _NULL)
+
+
+_NO_ADAPTERS: dict[Any, None] = {}
+_NULL = _NO_ADAPTERS.get
 
 
 class _Checkpointer:

@@ -21,7 +21,7 @@ from uuid import UUID
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from podium._ids import new_uuid_int, uuid_of_int
+from podium._ids import hex_of_int, new_uuid_int, uuid_of_int
 from podium.schemas import actions
 from podium.schemas.core import TaskRunPolicy
 from podium.schemas.states import (
@@ -63,7 +63,7 @@ class BatchState:
 
     def __init__(self, proposal: actions.TaskRunBatchState, now: dt.datetime) -> None:
         # The id as stored (32 hex digits); the UUID only when asked for.
-        self.hex = f"{new_uuid_int():032x}"
+        self.hex = hex_of_int(new_uuid_int())
         self._id: UUID | None = None
         self.type = proposal.type
         self.name = proposal.name or DEFAULT_STATE_NAMES[proposal.type]
@@ -215,7 +215,7 @@ def present_ids(session: Session, table: Table, ids: Collection[UUID]) -> set[UU
         return set(connection.execute(select(column).where(column.in_(list(ids)))).scalars())
     # Stored ids are 32 hex digits: ask in that form and compare in it, instead
     # of converting every parameter and every answer through the UUID type.
-    by_hex = {run_id.hex: run_id for run_id in ids}
+    by_hex = {hex_of_int(run_id.int): run_id for run_id in ids}
     found: set[UUID] = set()
     hexes = list(by_hex)
     driver = sqlite_driver(connection)
@@ -517,7 +517,7 @@ class _Hexes:
         number = value.int
         text = self._seen.get(number)
         if text is None:
-            text = self._seen[number] = f"{number:032x}"
+            text = self._seen[number] = hex_of_int(number)
         return text
 
 
