@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+import zoneinfo
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -231,6 +232,11 @@ def test_a_batch_writes_each_time_as_the_column_type_would() -> None:
         base.replace(tzinfo=None),  # naive: UTC
         parsed_zulu,
         dt.datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC),
+        # A zone at offset zero in winter only, then the same zone in summer.
+        dt.datetime(2026, 1, 6, 7, 8, 9, 5, tzinfo=zoneinfo.ZoneInfo("Europe/London")),
+        dt.datetime(2026, 7, 6, 7, 8, 9, 5, tzinfo=zoneinfo.ZoneInfo("Europe/London")),
+        dt.datetime(2026, 7, 6, 7, 8, 9, 6, tzinfo=dt.UTC),  # its wall time, but in UTC
+        base.astimezone(zoneinfo.ZoneInfo("UTC")),
     ]
     texts = rows._Texts()
     assert [texts.of(t) for t in times] == [sqlite_timestamp(t) for t in times]

@@ -405,22 +405,32 @@ class _Texts:
     """
 
     def __init__(self) -> None:
-        self._seen: dict[dt.datetime, str] = {}
+        # By object: a run's times are its states' timestamp objects, each read two
+        # or three times, and hashing an aware datetime asks its zone for the offset.
+        # The value is kept with its text, so its id is not reused meanwhile.
+        self._seen: dict[int, tuple[dt.datetime, str]] = {}
         self._seconds: dict[tuple[int, ...], str] = {}
+        # Zones at offset zero at every instant (the batch's times share pydantic's).
+        self._utc_zones: set[dt.tzinfo] = {dt.UTC}
 
     def of(self, value: dt.datetime | None) -> str | None:
         if value is None:
             return None
-        text = self._seen.get(value)
-        if text is None:
-            # Keyed by instant: equal datetimes in other zones store the same text.
-            text = self._seen[value] = self._text(value)
-        return text
+        found = self._seen.get(id(value))
+        if found is None:
+            found = self._seen[id(value)] = (value, self._text(value))
+        return found[1]
 
     def _text(self, value: dt.datetime) -> str:
         zone = value.tzinfo
-        if (zone is not dt.UTC and (zone is None or value.utcoffset())) or value.year < 1000:
-            return sqlite_timestamp(value)  # naive, another offset, or an odd year
+        if zone not in self._utc_zones:
+            # ``utcoffset(None)`` answers only for a fixed offset (not for a zone
+            # with daylight saving time, whose offset depends on the instant).
+            if zone is None or zone.utcoffset(None) != _NO_TIME:
+                return sqlite_timestamp(value)  # naive, or another offset
+            self._utc_zones.add(zone)
+        if value.year < 1000:
+            return sqlite_timestamp(value)  # strftime's year without leading zeros
         second = (value.year, value.month, value.day, value.hour, value.minute, value.second)
         head = self._seconds.get(second)
         if head is None:
