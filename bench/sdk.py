@@ -574,6 +574,12 @@ def build_rows(results: dict[str, Any], frameworks: dict[str, Framework]) -> lis
         TARGET_PER_TASK_RATIO,
     )
     add("tasks_sequential", "sequential: flow time / N", "per_task_s", "µs")
+    add(
+        "tasks_sequential",
+        "sequential: flow exit after body / N",
+        "exit_after_body_per_task_s",
+        "µs",
+    )
     add("tasks_sequential", "sequential: peak threads", "threads.peak_os", "")
     add(
         "tasks_map",

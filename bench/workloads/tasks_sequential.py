@@ -5,10 +5,14 @@ task's body directly N times) / N, both timed with perf_counter around the
 flow call, after a warm-up flow run that is not counted. After each flow with tasks the
 script waits until its task runs are recorded (``settle``; the wait is
 reported, not counted) so work deferred by one flow does not slow the next.
+It also reports the time from the end of the flow's body to the return of the
+flow call (the framework's work at flow exit, such as writing pending records),
+per task.
 """
 
 import argparse
 import statistics
+import time
 
 from _framework import ThreadMonitor, current_flow_run_id, emit, flow, settle, task, timed
 
@@ -19,11 +23,11 @@ def add_one(x: int) -> int:
 
 
 @flow
-def with_tasks(n: int) -> tuple[int, str | None]:
+def with_tasks(n: int) -> tuple[int, str | None, float]:
     total = 0
     for i in range(n):
         total += add_one(i)
-    return total, current_flow_run_id()
+    return total, current_flow_run_id(), time.perf_counter()
 
 
 @flow
@@ -43,17 +47,20 @@ def main() -> None:
     n = args.n
     expected = n * (n + 1) // 2
 
-    warmup_s, (_, run_id) = timed(with_tasks, 1)
+    warmup_s, (_, run_id, _) = timed(with_tasks, 1)
     settle(run_id, 1)
-    direct, tasks, settled = [], [], []
+    direct, tasks, settled, exits = [], [], [], []
     with ThreadMonitor() as monitor:
         for _ in range(args.repeats):
             t, (value, _) = timed(with_bodies, n)
             assert value == expected, value
             direct.append(t)
-            t, (value, run_id) = timed(with_tasks, n)
+            start = time.perf_counter()
+            value, run_id, body_end = with_tasks(n)
+            end = time.perf_counter()
             assert value == expected, value
-            tasks.append(t)
+            tasks.append(end - start)
+            exits.append(end - body_end)
             settled.append(settle(run_id, n))
     t_direct, t_tasks = statistics.median(direct), statistics.median(tasks)
     emit(
@@ -64,9 +71,11 @@ def main() -> None:
             "warmup_s": warmup_s,
             "flow_with_bodies_s": direct,
             "flow_with_tasks_s": tasks,
+            "exit_after_body_s": exits,
             "settle_after_tasks_s": settled,
             "per_task_s": t_tasks / n,
             "overhead_per_task_s": (t_tasks - t_direct) / n,
+            "exit_after_body_per_task_s": statistics.median(exits) / n,
             "threads": monitor.as_dict(),
         }
     )
