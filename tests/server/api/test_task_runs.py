@@ -440,21 +440,35 @@ async def test_batch_with_unknown_flow_run_is_404_and_writes_nothing(
     assert (await api.post("/task_runs/count")).json() == 0
 
 
-async def test_batch_proposal_for_unknown_task_run_is_404_and_rolls_back(
+async def test_batch_proposal_for_unknown_task_run_is_refused_and_the_rest_is_applied(
     api: httpx.AsyncClient,
 ) -> None:
+    # A batch the reporter lost must not take the next one down with it: the next
+    # one's proposals for the lost runs are refused, its own runs are written.
     missing = str(uuid.uuid4())
     fresh = create(None)
     batch = {
         "task_runs": [fresh],
-        "states": [{"task_run_id": missing, "state": {"type": "RUNNING"}}],
+        "states": [
+            {"task_run_id": missing, "state": {"type": "COMPLETED"}},
+            {"task_run_id": fresh["id"], "state": {"type": "COMPLETED"}},
+        ],
     }
 
     answer = await api.post("/task_runs/batch", json=batch)
 
-    assert answer.status_code == 404
-    assert missing in answer.json()["detail"]
-    assert (await api.get(f"/task_runs/{fresh['id']}")).status_code == 404
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["created"], body["accepted"]) == (1, 1)
+    [refusal] = body["refused"]
+    assert refusal["index"] == 0
+    assert refusal["task_run_id"] == missing
+    assert refusal["status"] == "ABORT"
+    assert missing in refusal["reason"] and "not found" in refusal["reason"]
+    written = await api.get(f"/task_runs/{fresh['id']}")
+    assert written.status_code == 200
+    assert written.json()["state"]["type"] == "COMPLETED"
+    assert (await api.get(f"/task_runs/{missing}")).status_code == 404
 
 
 async def test_empty_batch_is_accepted(api: httpx.AsyncClient) -> None:
@@ -546,9 +560,11 @@ async def test_the_garbage_collector_runs_again_after_a_batch_whatever_its_answe
 
     assert (await api.post("/task_runs/batch", json=good)).status_code == 200
     assert gc.isenabled()
-    for batch in (unknown_flow_run, unknown_task_run):
-        answer = await api.post("/task_runs/batch", json=batch)
-        assert answer.status_code == 404, answer.text
-        assert gc.isenabled()
+    answer = await api.post("/task_runs/batch", json=unknown_flow_run)
+    assert answer.status_code == 404, answer.text
+    assert gc.isenabled()
+    answer = await api.post("/task_runs/batch", json=unknown_task_run)
+    assert answer.status_code == 200 and answer.json()["refused"], answer.text
+    assert gc.isenabled()
     assert (await api.post("/task_runs/batch", json={"task_runs": "nope"})).status_code == 422
     assert gc.isenabled()

@@ -81,7 +81,9 @@ async def report_task_runs(batch: actions.TaskRunBatch, db: DbDep) -> TaskRunBat
     """Create task runs and apply state proposals for many runs in one transaction.
 
     This is what the engine's background reporter sends: creations first,
-    then proposals in order. Ids that already exist are not created again.
+    then proposals in order. Ids that already exist are not created again. A
+    proposal for a task run that does not exist is refused in the answer; a
+    creation for a flow run that does not exist makes the whole batch a 404.
     """
     return await db.write(models.apply_batch, batch)
 

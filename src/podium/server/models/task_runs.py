@@ -14,6 +14,7 @@ from podium.schemas import actions
 from podium.schemas.responses import (
     CountRequest,
     OrchestrationResult,
+    SetStateStatus,
     TaskRunBatchRefusal,
     TaskRunBatchResult,
     TaskRunReadRequest,
@@ -87,7 +88,10 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
     their final columns), one for all accepted states, and updates only for
     runs that existed before the batch. Already-known ids are skipped, so a
     batch sent twice creates nothing the second time (a repeated proposal is
-    judged again and, for terminal states, refused as a duplicate).
+    judged again and, for terminal states, refused as a duplicate). A proposal
+    for a run that neither the database nor the batch holds is refused (ABORT,
+    naming the run), and the rest of the batch is applied: a batch the API lost
+    earlier must not take the next one's runs down with it.
     """
     now = dt.datetime.now(dt.UTC)
     # Runs are looked up by their ids' integers: hashing or comparing a UUID runs
@@ -132,9 +136,6 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
         existing = read_runs_by_id(session, M, others, lock=True)
         for row in existing.values():
             current[row.id] = states.state_of(row)
-        for proposal in batch.states:
-            if proposal.task_run_id.int not in new and proposal.task_run_id not in existing:
-                raise NotFound.of("Task run", proposal.task_run_id, field="task_run_id")
     changed: dict[UUID, RunValues] = {}
 
     accepted = 0
@@ -151,6 +152,16 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
                 accepted_states.append((run_id, outcome))
                 continue
             verdict = outcome
+        elif run_id not in existing:
+            refused.append(
+                TaskRunBatchRefusal(
+                    index=index,
+                    task_run_id=run_id,
+                    status=SetStateStatus.ABORT,
+                    reason=f"Task run {run_id} was not found.",
+                )
+            )
+            continue
         else:
             verdict = states.decide(
                 "task_run",
