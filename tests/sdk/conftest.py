@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from tests._servers import api_url, free_port, start_http_server, stop
 
 from podium.client import SyncPodiumClient, get_client
 from podium.settings import clear_settings_cache
@@ -24,60 +19,15 @@ def client() -> Iterator[SyncPodiumClient]:
         yield c
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``podium server start``'s app under uvicorn in a subprocess; yields its API URL."""
-    home = tmp_path_factory.mktemp("server-home")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PODIUM_")}
-    env["PODIUM_HOME"] = str(home)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "podium.server.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    assert process.stderr is not None
-    url = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            _, err = process.communicate()
-            raise RuntimeError(f"the test server did not start:\n{err.decode()}")
-        time.sleep(0.1)
+    port = free_port()
+    process = start_http_server(tmp_path_factory.mktemp("server-home"), port)
     try:
-        yield url
+        yield api_url(port)
     finally:
-        process.terminate()
-        try:
-            process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+        stop(process)
 
 
 @pytest.fixture

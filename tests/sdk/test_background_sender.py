@@ -135,3 +135,79 @@ def test_a_full_queue_makes_producers_wait_and_loses_nothing() -> None:
 
     assert sender.flush(timeout=10)
     assert recorder.sent == list(range(300))
+
+
+class Unreachable(Exception):
+    """What a send raises while the API is away (the test's ``retry_if`` says so)."""
+
+
+def _transient(exc: Exception) -> bool:
+    return isinstance(exc, Unreachable)
+
+
+def test_a_batch_that_fails_transiently_is_sent_again_and_nothing_overtakes_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sent: list[list[int]] = []
+    failures = iter([True, True])  # the first two tries fail, then the API is back
+
+    def send(batch: list[int]) -> None:
+        if next(failures, False):
+            raise Unreachable("connection refused")
+        sent.append(batch)
+
+    sender = BackgroundSender(
+        "test-sender", send, batch_size=3, linger=10.0, retry_if=_transient, patience=10.0
+    )
+    for i in range(7):
+        sender.put(i)
+
+    with caplog.at_level(logging.WARNING, logger="podium.engine"):
+        assert sender.flush(timeout=10)
+    assert sent == [[0, 1, 2], [3, 4, 5], [6]]
+    assert caplog.text.count("test-sender could not send 3 record(s) (connection refused)") == 2
+    assert "lost" not in caplog.text
+
+
+def test_a_batch_that_keeps_failing_is_lost_after_its_patience_and_the_next_goes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sent: list[int] = []
+
+    def send(batch: list[int]) -> None:
+        if 0 in batch:
+            raise Unreachable("connection refused")
+        sent.extend(batch)
+
+    sender = BackgroundSender(
+        "test-sender", send, batch_size=2, linger=10.0, retry_if=_transient, patience=0.5
+    )
+    for i in range(4):
+        sender.put(i)
+
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="podium.engine"):
+        assert sender.flush(timeout=10)
+    assert 0.2 <= time.monotonic() - started < 2  # one pause (0.2 s); the next passes 0.5
+    assert sent == [2, 3]
+    assert "trying again" in caplog.text
+    assert "test-sender could not send 2 record(s); they are lost" in caplog.text
+
+
+def test_an_error_that_is_not_transient_is_not_sent_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    tries = 0
+
+    def send(batch: list[int]) -> None:
+        nonlocal tries
+        tries += 1
+        raise ValueError("the API refused the batch")
+
+    sender = BackgroundSender("test-sender", send, linger=10.0, retry_if=_transient)
+    sender.put(1)
+
+    with caplog.at_level(logging.WARNING, logger="podium.engine"):
+        assert sender.flush(timeout=10)
+    assert tries == 1
+    assert "they are lost: the API refused the batch" in caplog.text

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import logging
 import threading
 import time
 
 import pytest
 
 from podium import allow_failure, flow, task, unmapped
-from podium._ids import new_uuid
 from podium.context import FlowRunContext
-from podium.engine import _records as records
-from podium.engine._reporter import get_reporter
 from podium.exceptions import UpstreamTaskError
 from podium.futures import PodiumFuture, PodiumFutureList, as_completed, wait
 from podium.schemas.filters import FilterIds, FlowRunFilter
@@ -360,44 +355,3 @@ def test_ten_thousand_mapped_tasks_all_recorded(client):
     states = [r.state_type for r in runs]
     assert states.count(StateType.FAILED) == 10
     assert states.count(StateType.COMPLETED) == 9_990
-
-
-def test_a_lost_batch_costs_only_its_own_runs(client, caplog):
-    # Records the API never got (a batch lost after the client's retries) must not
-    # take the next batch down: the proposals for the lost run are refused, and the
-    # next batch's own runs are written.
-    @flow
-    def host():
-        return FlowRunContext.get().flow_run.id
-
-    flow_run_id = host()
-    reporter = get_reporter()
-    lost, kept = new_uuid(), new_uuid()
-    now = dt.datetime.now(dt.UTC)
-
-    def creation(run_id):
-        return records.creation(
-            task_key="t",
-            dynamic_key=str(run_id),
-            id=run_id,
-            name="t-0",
-            flow_run_id=flow_run_id,
-            state=records.timestamped("RUNNING", now),
-            tags=[],
-            policy={},
-        )
-
-    # ``lost``'s creation went with the lost batch; what follows it reaches the API.
-    reporter.propose(lost, records.timestamped("COMPLETED", now))
-    reporter.create(creation(kept))
-    reporter.propose(kept, records.timestamped("COMPLETED", now))
-    engine_logger = logging.getLogger("podium.engine")  # podium's loggers do not propagate
-    engine_logger.addHandler(caplog.handler)
-    try:
-        assert reporter.flush(timeout=30)
-    finally:
-        engine_logger.removeHandler(caplog.handler)
-
-    assert client.read_task_run(kept).state_type == StateType.COMPLETED
-    assert [r.id for r in task_runs_of(client, flow_run_id, limit=10)] == [kept]
-    assert f"Task run {lost} was not found" in caplog.text

@@ -49,6 +49,17 @@ RETRY_ERRORS = (
 Op = Generator[Call, httpx.Response, T]
 
 
+def is_transient(error: BaseException) -> bool:
+    """Whether a call that failed after the client's retries may succeed later as it is.
+
+    True when the API could not be reached, or kept answering 429, 502, 503 or 504
+    (a server restarting or overloaded); false for an answer about the request itself.
+    """
+    if isinstance(error, ServerUnavailable):
+        return True
+    return isinstance(error, PodiumHTTPStatusError) and error.status_code in RETRY_STATUSES
+
+
 def segment(value: object) -> str:
     """A name as one path segment: ``?``, ``#``, spaces and the like percent-encoded.
 

@@ -14,8 +14,14 @@ the thread and wait to be woken in turn (the flow engine flushes at the end of e
 flow run, so those two hand-overs were paid per run). One batch is in flight at a time,
 whoever sends it, so batches reach the API in the order they were queued. Every sender
 is flushed at interpreter exit. A fork gives the child a fresh, empty sender (threads
-do not survive a fork). A batch that ``send`` fails on is logged loudly with what was
-lost; the sender carries on with the next.
+do not survive a fork).
+
+A batch that ``send`` fails on with an error ``retry_if`` calls transient (the API
+unreachable, or restarting, after the client's own retries) is sent again, after
+growing pauses, until ``patience`` seconds have passed since its first failure; a
+server restart then costs no records. It stays in flight meanwhile, so nothing queued
+after it overtakes it. A batch that fails otherwise, or for longer, is logged loudly
+with what was lost; the sender carries on with the next.
 """
 
 from __future__ import annotations
@@ -35,6 +41,10 @@ __all__ = ["BackgroundSender"]
 logger = logging.getLogger("podium.engine")
 
 _senders: weakref.WeakSet[BackgroundSender] = weakref.WeakSet()
+
+# Pauses between sends of a batch that failed transiently: doubling, at most this long.
+_FIRST_PAUSE = 0.2
+_LONGEST_PAUSE = 5.0
 _exit_hook = threading.Lock()
 _exit_hook_registered = False
 
@@ -48,6 +58,8 @@ class BackgroundSender:
         batch_size: most items per batch.
         max_size: most items queued before producers wait.
         linger: seconds to wait for more items before sending a short batch.
+        retry_if: whether an error ``send`` raised may pass if the batch is sent again.
+        patience: seconds to keep sending a batch again after its first such error.
     """
 
     def __init__(
@@ -58,12 +70,16 @@ class BackgroundSender:
         batch_size: int = 1000,
         max_size: int = 20_000,
         linger: float = 0.05,
+        retry_if: Callable[[Exception], bool] | None = None,
+        patience: float = 30.0,
     ) -> None:
         self.name = name
         self._send = send
         self.batch_size = batch_size
         self.max_size = max_size
         self.linger = linger
+        self.retry_if = retry_if
+        self.patience = patience
         self._items: deque[Any] = deque()
         self._cond = threading.Condition(threading.Lock())
         self._in_flight = 0  # items of the batch being sent
@@ -183,16 +199,39 @@ class BackgroundSender:
             self._cond.notify_all()
 
     def _send_batch(self, batch: list[Any]) -> None:
-        try:
-            self._send(batch)
-        except Exception as exc:
-            logger.error(
-                "%s could not send %d record(s); they are lost: %s",
-                self.name,
-                len(batch),
-                exc,
-                exc_info=not isinstance(exc, OSError),
-            )
+        """Send ``batch``, again while its errors are transient and patience lasts.
+
+        Called without the lock: the batch is in flight, so nothing overtakes it.
+        """
+        deadline: float | None = None
+        pause = _FIRST_PAUSE
+        while True:
+            try:
+                self._send(batch)
+                return
+            except Exception as exc:
+                now = time.monotonic()
+                if self.retry_if is not None and self.retry_if(exc):
+                    deadline = now + self.patience if deadline is None else deadline
+                    if now + pause <= deadline:
+                        logger.warning(
+                            "%s could not send %d record(s) (%s); trying again in %.1fs.",
+                            self.name,
+                            len(batch),
+                            exc,
+                            pause,
+                        )
+                        time.sleep(pause)
+                        pause = min(pause * 2, _LONGEST_PAUSE)
+                        continue
+                logger.error(
+                    "%s could not send %d record(s); they are lost: %s",
+                    self.name,
+                    len(batch),
+                    exc,
+                    exc_info=not isinstance(exc, OSError) and deadline is None,
+                )
+                return
 
     def _run(self) -> None:
         while True:

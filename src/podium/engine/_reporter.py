@@ -20,6 +20,7 @@ import threading
 from typing import Any
 from uuid import UUID
 
+from podium.client._base import is_transient
 from podium.engine._api import api_target, engine_client
 from podium.engine._background import BackgroundSender, sender_for_this_process
 from podium.engine._records import Record, is_proposal
@@ -35,7 +36,9 @@ class TaskRunReporter:
 
     def __init__(self, target: tuple[str | None, str]) -> None:
         self.target = target
-        self._sender = BackgroundSender("podium-task-run-reporter", self._send)
+        self._sender = BackgroundSender(
+            "podium-task-run-reporter", self._send, retry_if=is_transient
+        )
 
     def create(self, record: Record) -> None:
         """Queue a task run's creation (its ``state`` is its first state)."""

@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import threading
 
+from podium.client._base import is_transient
 from podium.engine._api import api_target, engine_client
 from podium.engine._background import BackgroundSender, sender_for_this_process
 from podium.schemas.actions import LogCreate
@@ -28,7 +29,7 @@ class LogShipper:
     def __init__(self, target: tuple[str | None, str]) -> None:
         self.target = target
         self._sender = BackgroundSender(
-            "podium-log-shipper", self._send, batch_size=500, linger=0.5
+            "podium-log-shipper", self._send, batch_size=500, linger=0.5, retry_if=is_transient
         )
 
     def put(self, log: LogCreate) -> None:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
 import subprocess
 import sys
 import textwrap
@@ -24,8 +22,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from tests._servers import api_url, clean_env, free_port, start_http_server, stop
 
 from podium.client import get_client
 from podium.schemas.filters import FilterState, FilterStateType, FlowRunFilter
@@ -42,28 +40,6 @@ RUNS_PER_PROCESS = 100
 COMPLETED = FlowRunFilter(state=FilterState(type=FilterStateType(any_=[StateType.COMPLETED])))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def clean_env(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PODIUM_")}
-    env.update(PODIUM_HOME=str(home), PODIUM_API_REQUEST_RETRIES="0", **extra)
-    return env
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A real ``uvicorn`` process serving the app on a fresh SQLite ``PODIUM_HOME``."""
@@ -71,40 +47,9 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     home.mkdir()
     port = free_port()
     log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "podium.server.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            env=clean_env(home),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}/api"
+    process = start_http_server(home, port, log=log, PODIUM_API_REQUEST_RETRIES="0")
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not answer /health in 30 s:\n{log.read_text()}")
-            time.sleep(0.1)
-        yield url, log
+        yield api_url(port), log
     finally:
         stop(process)
 
@@ -195,7 +140,7 @@ def test_processes_with_embedded_servers_share_one_sqlite_file(
     children = [
         subprocess.Popen(
             [sys.executable, "-c", CHILD, str(RUNS_PER_PROCESS), str(flag), str(go)],
-            env=clean_env(podium_home),
+            env=clean_env(podium_home, PODIUM_API_REQUEST_RETRIES="0"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
