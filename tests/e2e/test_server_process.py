@@ -124,3 +124,39 @@ def test_the_server_runs_its_loop_services(
                 break
             time.sleep(0.1)
     assert state is not None and state.name == "Late", state
+
+
+def test_a_long_poll_in_progress_does_not_hold_up_the_server_stopping(
+    start_server: Callable[..., Any],
+) -> None:
+    # A worker waiting for runs (a long poll) when the server is asked to stop: the
+    # poll answers at once (nothing due), and the server exits without waiting for
+    # the rest of the poll's wait, as it did for a poll whose worker had died.
+    import threading
+
+    import httpx
+
+    server = start_server()
+    with httpx.Client(timeout=30) as http:
+        assert http.post(f"{server.api_url}/work_pools/", json={"name": "pool"}).status_code == 201
+    answers: list[httpx.Response] = []
+
+    def poll() -> None:
+        with httpx.Client(timeout=30) as http:
+            answers.append(
+                http.post(
+                    f"{server.api_url}/work_pools/pool/get_scheduled_flow_runs",
+                    json={"wait_seconds": 20},
+                )
+            )
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    time.sleep(1.0)  # the poll is waiting on the server
+    started = time.monotonic()
+    assert server.stop() == 0
+    stopped_in = time.monotonic() - started
+    poller.join(timeout=30)
+
+    assert stopped_in < 5, f"the server took {stopped_in:.1f}s to stop:\n{server.log()}"
+    assert [(a.status_code, a.json()) for a in answers] == [(200, [])]

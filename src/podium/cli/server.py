@@ -55,12 +55,24 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 class _AnnouncingServer(uvicorn.Server):
     """A uvicorn server that, once it listens, calls ``on_listening`` and prints where
-    to reach Podium."""
+    to reach Podium; when it begins to stop, it calls ``on_stopping``."""
 
-    def __init__(self, config: uvicorn.Config, url: str, on_listening: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        url: str,
+        on_listening: Callable[[], None],
+        on_stopping: Callable[[], None],
+    ) -> None:
         super().__init__(config)
         self.url = url
         self.on_listening = on_listening
+        self.on_stopping = on_stopping
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # Before uvicorn waits for the requests in progress: long polls answer now.
+        self.on_stopping()
+        await super().shutdown(sockets=sockets)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
@@ -116,7 +128,12 @@ def start(
             proxy_headers=False,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
-        _AnnouncingServer(config, display_url(host, port), api.state.start_services).run()
+        _AnnouncingServer(
+            config,
+            display_url(host, port),
+            api.state.start_services,
+            api.state.work_notifier.close,
+        ).run()
     except (KeyboardInterrupt, ServerStopped):
         pass
     except SystemExit as exc:
