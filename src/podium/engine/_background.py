@@ -41,12 +41,12 @@ __all__ = ["BackgroundSender"]
 logger = logging.getLogger("podium.engine")
 
 _senders: weakref.WeakSet[BackgroundSender] = weakref.WeakSet()
+_exit_hook = threading.Lock()
+_exit_hook_registered = False
 
 # Pauses between sends of a batch that failed transiently: doubling, at most this long.
 _FIRST_PAUSE = 0.2
 _LONGEST_PAUSE = 5.0
-_exit_hook = threading.Lock()
-_exit_hook_registered = False
 
 
 class BackgroundSender:
@@ -212,7 +212,8 @@ class BackgroundSender:
             except Exception as exc:
                 now = time.monotonic()
                 if self.retry_if is not None and self.retry_if(exc):
-                    deadline = now + self.patience if deadline is None else deadline
+                    if deadline is None:
+                        deadline = now + self.patience
                     if now + pause <= deadline:
                         logger.warning(
                             "%s could not send %d record(s) (%s); trying again in %.1fs.",

@@ -20,7 +20,7 @@ import threading
 from typing import Any
 from uuid import UUID
 
-from podium.client._base import is_transient
+from podium.client import is_transient
 from podium.engine._api import api_target, engine_client
 from podium.engine._background import BackgroundSender, sender_for_this_process
 from podium.engine._records import Record, is_proposal

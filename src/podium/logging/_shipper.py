@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import threading
 
-from podium.client._base import is_transient
+from podium.client import is_transient
 from podium.engine._api import api_target, engine_client
 from podium.engine._background import BackgroundSender, sender_for_this_process
 from podium.schemas.actions import LogCreate
