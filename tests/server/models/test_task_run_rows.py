@@ -28,6 +28,7 @@ from podium.server.models import task_runs
 EAST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 WEST = dt.timezone(dt.timedelta(hours=-8))
 FLOW_RUN_ID = uuid.uuid4()
+UPSTREAM_ID = uuid.uuid4()
 
 
 async def _database(path: Path) -> Database:
@@ -164,11 +165,16 @@ async def test_stored_rows_are_what_the_column_types_write(
     stored, typed = databases
     written: list[tuple[Any, ...]] = []
 
-    def write_both(session: Session, runs: Any, states: Any, now: dt.datetime) -> None:
+    def write_both(
+        session: Session, runs: Any, states: Any, now: dt.datetime, **plain: Any
+    ) -> None:
         runs = list(runs)
-        rows.write_rows(session, runs, states, now)
+        rows.write_rows(session, runs, states, now, **plain)
         written.append((runs, states, now))
 
+    # Every run decided state by state, so that both writers get the same states
+    # (plain runs are compared with decided ones below).
+    monkeypatch.setattr(task_runs, "writes_plain", lambda session: False)
     monkeypatch.setattr(task_runs, "write_rows", write_both)
     result = await stored.write(task_runs.apply_batch, _batch())
     [(runs, states, now)] = written
@@ -182,6 +188,183 @@ async def test_stored_rows_are_what_the_column_types_write(
             assert [
                 (i, a, b) for i, (a, b) in enumerate(zip(one, other, strict=True)) if a != b
             ] == []
+
+
+def _plain_batch() -> TaskRunBatch:
+    """Runs whose every state is accepted as proposed, in the shapes that allows."""
+    ids = [str(uuid.uuid4()) for _ in range(7)]
+    at = "2026-05-06T07:08:09.123456+00:00"
+    later = "2026-05-06T07:08:10.5+00:00"
+    return TaskRunBatch.model_validate(
+        {
+            "task_runs": [
+                # The engine's sequential task: Running, then Completed.
+                {
+                    "id": ids[0],
+                    "task_key": "add",
+                    "dynamic_key": "0",
+                    "flow_run_id": str(FLOW_RUN_ID),
+                    "name": "add-0",
+                    "empirical_policy": {"retries": 0},
+                    "state": {"type": "RUNNING", "timestamp": at},
+                },
+                # Running, Paused, Running, Completed, with tags, inputs, a message and data.
+                {
+                    "id": ids[1],
+                    "task_key": "load",
+                    "dynamic_key": "1",
+                    "flow_run_id": str(FLOW_RUN_ID),
+                    "tags": ["a"],
+                    "labels": {"team": "data"},
+                    "task_inputs": {"x": [{"input_type": "task_run", "id": str(UPSTREAM_ID)}]},
+                    "state": {"type": "RUNNING", "timestamp": "2026-05-06T07:08:08Z"},
+                },
+                # Still Running at the batch's end.
+                {
+                    "id": ids[2],
+                    "task_key": "slow",
+                    "dynamic_key": "0",
+                    "state": {"type": "RUNNING", "timestamp": at},
+                },
+                # Pending, which a rule is asked about: decided state by state, in the
+                # same batch as the others.
+                {
+                    "id": ids[3],
+                    "task_key": "idle",
+                    "dynamic_key": "0",
+                    "state": {"type": "PENDING", "timestamp": "2026-05-06T07:08:08Z"},
+                },
+                # Times in other zones, and naive (UTC).
+                {
+                    "id": ids[4],
+                    "task_key": "zoned",
+                    "dynamic_key": "0",
+                    "state": {"type": "RUNNING", "timestamp": "2026-05-06T12:38:09+05:30"},
+                },
+                # A forced proposal no rule is asked about.
+                {
+                    "id": ids[5],
+                    "task_key": "forced",
+                    "dynamic_key": "0",
+                    "state": {"type": "RUNNING", "timestamp": at},
+                },
+                # Its details given.
+                {
+                    "id": ids[6],
+                    "task_key": "detailed",
+                    "dynamic_key": "0",
+                    "state": {"type": "RUNNING", "timestamp": at},
+                },
+            ],
+            "states": [
+                {"task_run_id": ids[0], "state": {"type": "COMPLETED", "timestamp": later}},
+                {"task_run_id": ids[1], "state": {"type": "PAUSED", "timestamp": at}},
+                {"task_run_id": ids[3], "state": {"type": "RUNNING", "timestamp": at}},
+                {"task_run_id": ids[1], "state": {"type": "RUNNING", "timestamp": at}},
+                {
+                    "task_run_id": ids[4],
+                    "state": {
+                        "type": "FAILED",
+                        "timestamp": "2026-05-06T07:09:00",
+                        "message": "boom",
+                        "data": {"k": [1, "two", None]},
+                    },
+                },
+                {
+                    "task_run_id": ids[1],
+                    "state": {
+                        "type": "COMPLETED",
+                        "timestamp": later,
+                        "message": "done",
+                        "data": 3,
+                    },
+                },
+                {
+                    "task_run_id": ids[5],
+                    "force": True,
+                    "state": {"type": "COMPLETED", "timestamp": later},
+                },
+                {
+                    "task_run_id": ids[5],
+                    "force": True,
+                    "state": {
+                        "type": "RUNNING",
+                        "name": "Retrying",
+                        "timestamp": "2026-05-06T07:08:11+00:00",
+                    },
+                },
+                # A retry in place, forced: Running again counts as a new run.
+                {
+                    "task_run_id": ids[2],
+                    "force": True,
+                    "state": {"type": "RUNNING", "name": "Retrying", "timestamp": later},
+                },
+                {
+                    "task_run_id": ids[6],
+                    "state": {
+                        "type": "COMPLETED",
+                        "timestamp": later,
+                        "state_details": {"cache_key": "k", "task_run_id": ids[6]},
+                    },
+                },
+            ],
+        }
+    )
+
+
+async def test_runs_written_from_their_proposals_are_what_deciding_each_state_writes(
+    databases: tuple[Database, Database], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain, decided = databases
+    batch = _plain_batch()
+    runs = [rows.NewRun(run, run.id, rows.Policies().of(run)) for run in batch.task_runs]
+    for run in runs:
+        run.later = [(i, p) for i, p in enumerate(batch.states) if p.task_run_id == run.id]
+    assert [run.is_plain() for run in runs] == [True, True, True, False, True, True, True]
+
+    first = await plain.write(task_runs.apply_batch, batch)
+    monkeypatch.setattr(task_runs, "writes_plain", lambda session: False)
+    second = await decided.write(task_runs.apply_batch, _plain_batch())
+
+    assert (
+        first.model_dump() == second.model_dump() == {"created": 7, "accepted": 10, "refused": []}
+    )
+    # Ids of runs differ (each batch its own), and so do state ids and creation times:
+    # compare everything else, run by run and state by state in their order.
+    changing_run = {"id", "state_id", "created", "updated"}
+    for query, changing in (
+        ("SELECT * FROM task_run ORDER BY task_key", changing_run),
+        (
+            "SELECT s.* FROM task_run_state s JOIN task_run r ON r.id = s.task_run_id"
+            " ORDER BY r.task_key, s.timestamp",
+            {"id", "task_run_id"},
+        ),
+    ):
+        one, other = (_by_column(db, query, changing) for db in (plain, decided))
+        assert len(one) == len(other) > 0
+        for a, b in zip(one, other, strict=True):
+            assert {k: (v, b[k]) for k, v in a.items() if v != b[k] and k != "state_details"} == {}
+            assert _without_run_id(a.get("state_details")) == _without_run_id(
+                b.get("state_details")
+            )
+
+
+def _by_column(db: Database, query: str, changing: set[str]) -> list[dict[str, Any]]:
+    assert db.sync_engine is not None
+    with db.sync_engine.connect() as connection:
+        result = connection.exec_driver_sql(query)
+        names = list(result.keys())
+        return [
+            {k: v for k, v in zip(names, row, strict=True) if k not in changing} for row in result
+        ]
+
+
+def _without_run_id(details: str | None) -> Any:
+    if details is None:
+        return None
+    loaded = json.loads(details)
+    loaded.pop("task_run_id", None)
+    return loaded
 
 
 def test_a_timestamp_in_any_zone_at_utc_is_stored_as_utc_text() -> None:

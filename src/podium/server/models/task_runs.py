@@ -41,9 +41,11 @@ from podium.server.models._task_run_rows import (
     AnyState,
     NewRun,
     Policies,
+    Ticks,
     present_ids,
     run_values,
     write_rows,
+    writes_plain,
 )
 from podium.server.models.filters import run_scope
 
@@ -83,10 +85,13 @@ def create_task_run(
 def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchResult:
     """Create the batch's task runs, then apply its state proposals in order.
 
-    Each proposal is judged by the same policy as a single ``set_state``;
-    the writes are then made in bulk: one insert for the new runs (with
-    their final columns), one for all accepted states, and updates only for
-    runs that existed before the batch. Already-known ids are skipped, so a
+    Each proposal is judged by the same policy as a single ``set_state``, in
+    the batch's order for each run (runs do not depend on each other, so a new
+    run's states are decided together); a new run whose every proposal no rule
+    concerns is written straight from its proposals, where the database allows
+    (see :meth:`NewRun.is_plain`). The writes are then made in bulk: one insert
+    for the new runs (with their final columns), one for all accepted states,
+    and updates only for runs that existed before the batch. Already-known ids are skipped, so a
     batch sent twice creates nothing the second time (a repeated proposal is
     judged again and, for terminal states, refused as a duplicate). A proposal
     for a run that neither the database nor the batch holds is refused (ABORT,
@@ -106,53 +111,40 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
         raise NotFound.of("Flow run", sorted(map(str, missing))[0], field="flow_run_id")
 
     new: dict[int, NewRun] = {}
-    accepted_states: list[tuple[UUID, AnyState]] = []
-    # Each decision gets its own, strictly later, time, so that a run's state
-    # history keeps the batch's order even within one microsecond.
-    tick = now
-    one_microsecond = dt.timedelta(microseconds=1)
-    clock, utc = dt.datetime.now, dt.UTC
     policies = Policies()
-    pending = actions.TaskRunBatchState(type=StateType.PENDING)
-
     for run in batch.task_runs:
         run_id = run.id
         if run_id is None:
             run_id = new_uuid()
         elif run_id.int in known or run_id.int in new:
             continue
-        created = NewRun(run, run_id, policies.of(run))
-        new[run_id.int] = created
-        moment = clock(utc)
-        tick = moment if moment > tick else tick + one_microsecond
-        outcome = created.propose(run.state or pending, now=tick)
-        if not isinstance(outcome, states.Decided):
-            accepted_states.append((created.id, outcome))
+        new[run_id.int] = NewRun(run, run_id, policies.of(run))
+
+    # Each new run takes its proposals, to be decided with its other states
+    # below (runs are independent); the rest are for runs written before.
+    for_others: list[tuple[int, actions.TaskRunBatchProposal]] = []
+    for index, proposal in enumerate(batch.states):
+        target = new.get(proposal.task_run_id.int)
+        if target is None:
+            for_others.append((index, proposal))
+        else:
+            target.later.append((index, proposal))
 
     existing: dict[UUID, RunValues] = {}
     current: dict[UUID, State | None] = {}
-    others = {p.task_run_id for p in batch.states if p.task_run_id.int not in new}
-    if others:
-        existing = read_runs_by_id(session, M, others, lock=True)
+    if for_others:
+        existing = read_runs_by_id(session, M, {p.task_run_id for _, p in for_others}, lock=True)
         for row in existing.values():
             current[row.id] = states.state_of(row)
     changed: dict[UUID, RunValues] = {}
 
+    ticks = Ticks(now)
     accepted = 0
     refused: list[TaskRunBatchRefusal] = []
-    for index, proposal in enumerate(batch.states):
+    accepted_states: list[tuple[UUID, AnyState]] = []
+    for index, proposal in for_others:
         run_id = proposal.task_run_id
-        moment = clock(utc)
-        tick = moment if moment > tick else tick + one_microsecond
-        target = new.get(run_id.int)
-        if target is not None:
-            outcome = target.propose(proposal.state, force=proposal.force, now=tick)
-            if not isinstance(outcome, states.Decided):
-                accepted += 1
-                accepted_states.append((run_id, outcome))
-                continue
-            verdict = outcome
-        elif run_id not in existing:
+        if run_id not in existing:
             refused.append(
                 TaskRunBatchRefusal(
                     index=index,
@@ -162,35 +154,50 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
                 )
             )
             continue
-        else:
-            verdict = states.decide(
-                "task_run",
-                existing[run_id],
-                proposal.state,
-                initial=current[run_id],
-                force=proposal.force,
-                now=tick,
-            )
-            if verdict.times is not None and verdict.state is not None:
-                accepted += 1
-                accepted_states.append((run_id, verdict.state))
-                row = existing[run_id]
-                row.update(verdict.run_values or {})
-                changed[run_id] = row
-                current[run_id] = verdict.state
-                continue
-        result = verdict.result
-        refused.append(
-            TaskRunBatchRefusal(
-                index=index,
-                task_run_id=run_id,
-                status=result.status,
-                reason=getattr(result.details, "reason", None),
-                state=result.state,
-            )
+        verdict = states.decide(
+            "task_run",
+            existing[run_id],
+            proposal.state,
+            initial=current[run_id],
+            force=proposal.force,
+            now=ticks(),
         )
+        if verdict.times is not None and verdict.state is not None:
+            accepted += 1
+            accepted_states.append((run_id, verdict.state))
+            row = existing[run_id]
+            row.update(verdict.run_values or {})
+            changed[run_id] = row
+            current[run_id] = verdict.state
+        else:
+            refused.append(_refusal(index, run_id, verdict))
 
-    write_rows(session, new.values(), accepted_states, now)
+    # A run whose every state is accepted as proposed (a task's Running, then
+    # Completed) is written straight from its proposals, where the database
+    # allows; the others are decided state by state.
+    plain: list[NewRun] = []
+    decided: list[NewRun] = []
+    by_proposal = writes_plain(session)
+    for created in new.values():
+        if by_proposal and created.is_plain():
+            plain.append(created)
+            accepted += len(created.later)
+        else:
+            decided.append(created)
+    for created in decided:
+        outcome = created.propose(created.first, now=ticks())
+        if not isinstance(outcome, states.Decided):
+            accepted_states.append((created.id, outcome))
+        for index, proposal in created.later:
+            outcome = created.propose(proposal.state, force=proposal.force, now=ticks())
+            if isinstance(outcome, states.Decided):
+                refused.append(_refusal(index, created.id, outcome))
+            else:
+                accepted += 1
+                accepted_states.append((created.id, outcome))
+    refused.sort(key=_index)
+
+    write_rows(session, decided, accepted_states, now, plain=plain, ticks=ticks)
     if changed:
         # One executemany for the runs that existed before the batch; the
         # columns are the same for every decision (see ``states.decide``).
@@ -201,6 +208,21 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
         ]
         session.execute(update(table).where(table.c.id == bindparam("run_id")), rows)
     return TaskRunBatchResult(created=len(new), accepted=accepted, refused=refused)
+
+
+def _refusal(index: int, run_id: UUID, verdict: states.Decided) -> TaskRunBatchRefusal:
+    result = verdict.result
+    return TaskRunBatchRefusal(
+        index=index,
+        task_run_id=run_id,
+        status=result.status,
+        reason=getattr(result.details, "reason", None),
+        state=result.state,
+    )
+
+
+def _index(refusal: TaskRunBatchRefusal) -> int:
+    return refusal.index
 
 
 def read_task_run(session: Session, run_id: UUID) -> orm.TaskRun:
