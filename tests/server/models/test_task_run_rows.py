@@ -190,6 +190,12 @@ async def test_stored_rows_are_what_the_column_types_write(
             ] == []
 
 
+def _created(run_id: str, task_key: str, state: str, at: str, **fields: Any) -> dict[str, Any]:
+    """A run's creation in a batch, in its first state at ``at``."""
+    first = {"type": state, "timestamp": at}
+    return {"id": run_id, "task_key": task_key, "dynamic_key": "0", "state": first, **fields}
+
+
 def _plain_batch() -> TaskRunBatch:
     """Runs whose every state is accepted as proposed, in the shapes that allows."""
     ids = [str(uuid.uuid4()) for _ in range(7)]
@@ -199,62 +205,38 @@ def _plain_batch() -> TaskRunBatch:
         {
             "task_runs": [
                 # The engine's sequential task: Running, then Completed.
-                {
-                    "id": ids[0],
-                    "task_key": "add",
-                    "dynamic_key": "0",
-                    "flow_run_id": str(FLOW_RUN_ID),
-                    "name": "add-0",
-                    "empirical_policy": {"retries": 0},
-                    "state": {"type": "RUNNING", "timestamp": at},
-                },
+                _created(
+                    ids[0],
+                    "add",
+                    "RUNNING",
+                    at,
+                    flow_run_id=str(FLOW_RUN_ID),
+                    name="add-0",
+                    empirical_policy={"retries": 0},
+                ),
                 # Running, Paused, Running, Completed, with tags, inputs, a message and data.
-                {
-                    "id": ids[1],
-                    "task_key": "load",
-                    "dynamic_key": "1",
-                    "flow_run_id": str(FLOW_RUN_ID),
-                    "tags": ["a"],
-                    "labels": {"team": "data"},
-                    "task_inputs": {"x": [{"input_type": "task_run", "id": str(UPSTREAM_ID)}]},
-                    "state": {"type": "RUNNING", "timestamp": "2026-05-06T07:08:08Z"},
-                },
+                _created(
+                    ids[1],
+                    "load",
+                    "RUNNING",
+                    "2026-05-06T07:08:08Z",
+                    dynamic_key="1",
+                    flow_run_id=str(FLOW_RUN_ID),
+                    tags=["a"],
+                    labels={"team": "data"},
+                    task_inputs={"x": [{"input_type": "task_run", "id": str(UPSTREAM_ID)}]},
+                ),
                 # Still Running at the batch's end.
-                {
-                    "id": ids[2],
-                    "task_key": "slow",
-                    "dynamic_key": "0",
-                    "state": {"type": "RUNNING", "timestamp": at},
-                },
+                _created(ids[2], "slow", "RUNNING", at),
                 # Pending, which a rule is asked about: decided state by state, in the
                 # same batch as the others.
-                {
-                    "id": ids[3],
-                    "task_key": "idle",
-                    "dynamic_key": "0",
-                    "state": {"type": "PENDING", "timestamp": "2026-05-06T07:08:08Z"},
-                },
+                _created(ids[3], "idle", "PENDING", "2026-05-06T07:08:08Z"),
                 # Times in other zones, and naive (UTC).
-                {
-                    "id": ids[4],
-                    "task_key": "zoned",
-                    "dynamic_key": "0",
-                    "state": {"type": "RUNNING", "timestamp": "2026-05-06T12:38:09+05:30"},
-                },
+                _created(ids[4], "zoned", "RUNNING", "2026-05-06T12:38:09+05:30"),
                 # A forced proposal no rule is asked about.
-                {
-                    "id": ids[5],
-                    "task_key": "forced",
-                    "dynamic_key": "0",
-                    "state": {"type": "RUNNING", "timestamp": at},
-                },
+                _created(ids[5], "forced", "RUNNING", at),
                 # Its details given.
-                {
-                    "id": ids[6],
-                    "task_key": "detailed",
-                    "dynamic_key": "0",
-                    "state": {"type": "RUNNING", "timestamp": at},
-                },
+                _created(ids[6], "detailed", "RUNNING", at),
             ],
             "states": [
                 {"task_run_id": ids[0], "state": {"type": "COMPLETED", "timestamp": later}},
