@@ -616,7 +616,7 @@ def _plain_rows(
     Every state is accepted as proposed, so this is what deciding them one by
     one gives (:func:`~podium.server.orchestration.account` for the run's
     times), without a state object per state: for the engine's batches,
-    deciding and building the rows this way costs a third less. No state here
+    deciding and building the rows this way costs about a fifth less. No state here
     is Scheduled, so nothing is scheduled next.
     """
     text = texts.of
