@@ -86,12 +86,13 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
     """Create the batch's task runs, then apply its state proposals in order.
 
     Each proposal is judged by the same policy as a single ``set_state``, in
-    the batch's order for each run (runs do not depend on each other, so a new
-    run's states are decided together); a new run whose every proposal no rule
-    concerns is written straight from its proposals, where the database allows
-    (see :meth:`NewRun.is_plain`). The writes are then made in bulk: one insert
-    for the new runs (with their final columns), one for all accepted states,
-    and updates only for runs that existed before the batch. Already-known ids are skipped, so a
+    the batch's order for its run (runs do not depend on each other, so a new
+    run's states are decided together). A new run none of whose proposals any
+    rule concerns is written straight from them where the database allows
+    (see :meth:`NewRun.is_plain`). The writes are then made in bulk: one
+    insert for the new runs (with their final columns), one for all accepted
+    states, and updates only for runs that existed before the batch. The
+    answer lists refusals in the batch's order. Already-known ids are skipped, so a
     batch sent twice creates nothing the second time (a repeated proposal is
     judged again and, for terminal states, refused as a duplicate). A proposal
     for a run that neither the database nor the batch holds is refused (ABORT,
