@@ -23,6 +23,7 @@ from podium.schemas.actions import TaskRunBatch
 from podium.server.database import Database, orm, upgrade
 from podium.server.database.types import sqlite_timestamp
 from podium.server.models import _task_run_rows as rows
+from podium.server.models import _task_run_stored as stored_form
 from podium.server.models import task_runs
 
 EAST = dt.timezone(dt.timedelta(hours=5, minutes=30))
@@ -165,20 +166,18 @@ async def test_stored_rows_are_what_the_column_types_write(
     stored, typed = databases
     written: list[tuple[Any, ...]] = []
 
-    def write_both(
-        session: Session, runs: Any, states: Any, now: dt.datetime, **plain: Any
-    ) -> None:
+    def write_both(session: Session, runs: Any, states: Any, now: dt.datetime, *plain: Any) -> None:
         runs = list(runs)
-        rows.write_rows(session, runs, states, now, **plain)
+        stored_form.write_stored(session, runs, states, now, *plain)
         written.append((runs, states, now))
 
     # Every run decided state by state, so that both writers get the same states
     # (plain runs are compared with decided ones below).
-    monkeypatch.setattr(task_runs, "writes_plain", lambda session: False)
-    monkeypatch.setattr(task_runs, "write_rows", write_both)
+    monkeypatch.setattr(rows.NewRun, "is_plain", lambda self: False)
+    monkeypatch.setattr(task_runs, "write_stored", write_both)
     result = await stored.write(task_runs.apply_batch, _batch())
     [(runs, states, now)] = written
-    await typed.write(rows._write_typed, runs, states, now)
+    await typed.write(rows.write_typed, runs, states, now)
 
     assert (result.created, result.accepted, len(result.refused)) == (6, 7, 2)
     assert len(_raw(stored, "task_run_state")) == 13
@@ -305,7 +304,7 @@ async def test_runs_written_from_their_proposals_are_what_deciding_each_state_wr
     assert [run.is_plain() for run in runs] == [True, True, True, False, True, True, True]
 
     first = await plain.write(task_runs.apply_batch, batch)
-    monkeypatch.setattr(task_runs, "writes_plain", lambda session: False)
+    monkeypatch.setattr(rows.NewRun, "is_plain", lambda self: False)
     second = await decided.write(task_runs.apply_batch, _plain_batch())
 
     assert (
@@ -403,7 +402,7 @@ def test_a_batch_writes_each_time_as_the_column_type_would() -> None:
         dt.datetime(2026, 7, 6, 7, 8, 9, 6, tzinfo=dt.UTC),  # its wall time, but in UTC
         base.astimezone(zoneinfo.ZoneInfo("UTC")),
     ]
-    texts = rows._Texts()
+    texts = stored_form._Texts()
     assert [texts.of(t) for t in times] == [sqlite_timestamp(t) for t in times]
     assert [texts.of(t) for t in reversed(times)] == [sqlite_timestamp(t) for t in reversed(times)]
     assert texts.of(None) is None
@@ -411,15 +410,15 @@ def test_a_batch_writes_each_time_as_the_column_type_would() -> None:
 
 def test_stored_rows_name_every_column() -> None:
     # A column left out would get no Python-side default on this path.
-    assert set(rows._RUN_COLUMNS) == set(rows.TASK_RUN_TABLE.columns.keys())
-    assert set(rows._STATE_COLUMNS) == set(rows.TASK_RUN_STATE_TABLE.columns.keys())
+    assert set(stored_form._RUN_COLUMNS) == set(rows.TASK_RUN_TABLE.columns.keys())
+    assert set(stored_form._STATE_COLUMNS) == set(rows.TASK_RUN_STATE_TABLE.columns.keys())
 
 
 async def test_a_batch_larger_than_one_statement_writes_every_row(
     databases: tuple[Database, Database],
 ) -> None:
     stored, _ = databases
-    count = 2 * rows._STATEMENT_ROWS[0] + 1  # two full statements and one of a single row
+    count = 2 * stored_form._STATEMENT_ROWS[0] + 1  # two full statements and one of a single row
     ids = [str(uuid.uuid4()) for _ in range(count)]
     batch = TaskRunBatch.model_validate(
         {
@@ -456,13 +455,13 @@ async def test_batches_of_any_size_use_a_few_statement_sizes_and_write_every_row
     # for nearly every batch. The sizes used must come from the fixed ladder.
     stored, _ = databases
     executed: list[int] = []
-    real_statement = rows._Insert._statement
+    real_statement = stored_form._Insert._statement
 
-    def counting(self: rows._Insert, size: int) -> str:
+    def counting(self: stored_form._Insert, size: int) -> str:
         executed.append(size)
         return real_statement(self, size)
 
-    monkeypatch.setattr(rows._Insert, "_statement", counting)
+    monkeypatch.setattr(stored_form._Insert, "_statement", counting)
     sizes = [1, 2, 4, 6, 19, 21, 99, 101, 127, 733]
     for size in sizes:
         ids = [str(uuid.uuid4()) for _ in range(size)]
@@ -478,7 +477,7 @@ async def test_batches_of_any_size_use_a_few_statement_sizes_and_write_every_row
         result = await stored.write(task_runs.apply_batch, batch)
         assert (result.created, result.accepted) == (size, size)
 
-    assert set(executed) <= set(rows._STATEMENT_ROWS)
+    assert set(executed) <= set(stored_form._STATEMENT_ROWS)
     runs = _raw(stored, "task_run")
     columns = list(rows.TASK_RUN_TABLE.columns.keys())
     for size in sizes:

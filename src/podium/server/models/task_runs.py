@@ -44,9 +44,9 @@ from podium.server.models._task_run_rows import (
     Ticks,
     present_ids,
     run_values,
-    write_rows,
-    writes_plain,
+    write_typed,
 )
+from podium.server.models._task_run_stored import write_stored, writes_stored
 from podium.server.models.filters import run_scope
 
 M = orm.TaskRun
@@ -174,13 +174,13 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
             refused.append(_refusal(index, run_id, verdict))
 
     # A run whose every state is accepted as proposed (a task's Running, then
-    # Completed) is written straight from its proposals, where the database
-    # allows; the others are decided state by state.
+    # Completed) is written straight from its proposals where rows are built in
+    # stored form (SQLite); the others are decided state by state.
     plain: list[NewRun] = []
     decided: list[NewRun] = []
-    by_proposal = writes_plain(session)
+    stored = writes_stored(session)
     for created in new.values():
-        if by_proposal and created.is_plain():
+        if stored and created.is_plain():
             plain.append(created)
             accepted += len(created.later)
         else:
@@ -198,7 +198,10 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
                 accepted_states.append((created.id, outcome))
     refused.sort(key=_index)
 
-    write_rows(session, decided, accepted_states, now, plain=plain, ticks=ticks)
+    if stored:
+        write_stored(session, decided, accepted_states, now, plain, ticks)
+    else:
+        write_typed(session, decided, accepted_states, now)
     if changed:
         # One executemany for the runs that existed before the batch; the
         # columns are the same for every decision (see ``states.decide``).
