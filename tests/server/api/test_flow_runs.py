@@ -364,6 +364,41 @@ async def test_retry_delay_sets_the_next_scheduled_time(api: httpx.AsyncClient) 
     assert dt.datetime.fromisoformat(stored["next_scheduled_start_time"]) == scheduled
 
 
+# Any JSON value, numbers included (SQLite once stored those as numbers it could not read).
+STATE_DATA = [5, -2, 1.5, 1.0, 3e-7, "5", "", True, False, [1, "a"], {"a": {"b": 1}}]
+
+
+async def test_state_data_of_any_json_value_is_kept_and_the_run_stays_usable(
+    api: httpx.AsyncClient,
+) -> None:
+    run = await new_run(api, await new_flow(api))
+
+    answers = [
+        await propose(api, run["id"], "RUNNING", force=True, data=data) for data in STATE_DATA
+    ]
+    read = await api.get(f"/flow_runs/{run['id']}")
+    completed = await propose(api, run["id"], "COMPLETED", data=7)
+
+    assert [a.status_code for a in answers] == [201] * len(STATE_DATA)
+    stored = [state["data"] for state in await history(api, run["id"])]
+    assert stored[1:-1] == STATE_DATA
+    assert [type(value) for value in stored[1:-1]] == [type(value) for value in STATE_DATA]
+    assert read.status_code == 200, read.text
+    assert read.json()["state"]["data"] == STATE_DATA[-1]
+    assert completed.status_code == 201, completed.text
+    assert (await api.get(f"/flow_runs/{run['id']}")).json()["state"]["data"] == 7
+
+
+async def test_state_data_beyond_64_bit_integers_is_stored(api: httpx.AsyncClient) -> None:
+    run = await new_run(api, await new_flow(api))
+
+    answer = await propose(api, run["id"], "RUNNING", data={"big": 10**20, "n": [-(2**70)]})
+
+    assert answer.status_code == 201, answer.text
+    # Read back as numbers of the same value (orjson reads such integers as floats).
+    assert (await history(api, run["id"]))[-1]["data"] == {"big": 10**20, "n": [-(2**70)]}
+
+
 async def test_create_and_set_state_answer_the_documented_json(api: httpx.AsyncClient) -> None:
     # Both routes write their answer themselves; it must be what the schema says.
     created = await new_run(api, await new_flow(api))

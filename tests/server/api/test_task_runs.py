@@ -159,6 +159,33 @@ async def test_task_run_states_and_history(api: httpx.AsyncClient) -> None:
     ]
 
 
+async def test_state_data_of_any_json_value_is_kept_alone_and_in_batches(
+    api: httpx.AsyncClient, flow_run: dict
+) -> None:
+    values = [5, 1.0, -7.25, "5", True, None, [1], {"a": 1}]
+    alone = await new_task_run(api)
+    for data in values:
+        answer = await propose(api, alone["id"], "RUNNING", force=True, data=data)
+        assert answer.status_code == 201, answer.text
+    batched = [create(flow_run["id"], dynamic_key=str(i)) for i in range(len(values))]
+    batch = {
+        "task_runs": [{**run, "state": {"type": "RUNNING"}} for run in batched],
+        "states": [
+            {"task_run_id": run["id"], "state": {"type": "COMPLETED", "data": data}}
+            for run, data in zip(batched, values, strict=True)
+        ],
+    }
+    sent = await api.post("/task_runs/batch", json=batch)
+
+    assert [s["data"] for s in await history(api, alone["id"])][1:] == values
+    assert sent.status_code == 200, sent.text
+    for run, data in zip(batched, values, strict=True):
+        read = await api.get(f"/task_runs/{run['id']}")
+        assert read.status_code == 200, read.text
+        assert read.json()["state"]["data"] == data
+        assert [s["data"] for s in await history(api, run["id"])] == [None, data]
+
+
 async def test_failed_task_run_is_not_retried_by_the_server(api: httpx.AsyncClient) -> None:
     run = await new_task_run(api, empirical_policy={"retries": 3})
     await propose(api, run["id"], "RUNNING")

@@ -7,6 +7,7 @@ schema must be the one the migrations build, table by table, column by column.
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from podium.server.database.migrate import alembic_config, current_revision
 from podium.server.database.orm import Base
 
 TABLES = {table.name for table in Base.metadata.sorted_tables}
+_QUOTED_NAME = re.compile(r'^CREATE TABLE "(\w+)" \($')
 
 
 async def _admin(url: str, sql: str) -> None:
@@ -143,10 +145,15 @@ def _schema(connection: Connection) -> dict[str, Any]:
 
 def _clauses(sql: str | None) -> tuple[list[str], list[str]] | None:
     """A stored ``CREATE`` statement as its column lines, in order, and its table
-    constraints, in any order (the ORM and the migrations list them differently)."""
+    constraints, in any order (the ORM and the migrations list them differently).
+
+    A table a migration rebuilt (Alembic's batch mode: a copy, then renamed) is
+    stored with its name quoted, ``CREATE TABLE "name" (``: the same table.
+    """
     if sql is None:
         return None
     lines = [line.strip().rstrip(",") for line in sql.splitlines()]
+    lines[0] = _QUOTED_NAME.sub(r"CREATE TABLE \1 (", lines[0])
     constraints = sorted(line for line in lines if line.startswith("CONSTRAINT"))
     return [line for line in lines if not line.startswith("CONSTRAINT")], constraints
 
@@ -213,3 +220,51 @@ async def test_sqlite_file_is_in_wal_mode(tmp_path: Path) -> None:
         await db.dispose()
 
     assert mode == "wal"
+
+
+async def test_state_data_stored_as_numbers_before_0005_reads_back_after_it(
+    tmp_path: Path,
+) -> None:
+    # Before 0005 SQLite stored a state's JSON number as a number, which the JSON
+    # type could not read: the run answered 500 until the data was text again.
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    flow_id, run_id = uuid.uuid4(), uuid.uuid4()
+    stored = {"01": "5", "02": "1.5", "03": '"7"', "04": '{"a":1}', "05": "null"}
+
+    def _old_rows(connection: Connection) -> None:
+        tables = Base.metadata.tables  # flow and flow_run are the same at 0004
+        connection.execute(tables["flow"].insert(), {"id": flow_id, "name": "f"})
+        connection.execute(
+            tables["flow_run"].insert(), {"id": run_id, "flow_id": flow_id, "name": "r"}
+        )
+        for suffix, data in stored.items():
+            connection.exec_driver_sql(
+                "INSERT INTO flow_run_state (flow_run_id, id, type, name, timestamp,"
+                " state_details, data) VALUES (?, ?, 'RUNNING', 'Running', ?, '{}', ?)",
+                (run_id.hex, suffix * 16, f"2026-01-01 00:00:{suffix}.000000", data),
+            )
+
+    def _read(connection: Connection) -> list[tuple[str, Any]]:
+        table = Base.metadata.tables["flow_run_state"]
+        rows = connection.execute(table.select().order_by(table.c.timestamp))
+        return [(row.id.hex[:2], row.data) for row in rows]
+
+    def _kinds(connection: Connection) -> list[str]:
+        query = "SELECT typeof(data) FROM flow_run_state ORDER BY timestamp"
+        return [row[0] for row in connection.exec_driver_sql(query)]
+
+    try:
+        await upgrade(db, "0004")
+        await db.run_connection(_old_rows)
+        before = await db.run_connection(_kinds, writing=False)
+
+        await upgrade(db)
+
+        after = await db.run_connection(_kinds, writing=False)
+        data = await db.run_connection(_read, writing=False)
+    finally:
+        await db.dispose()
+
+    assert before[:2] == ["integer", "real"]
+    assert after == ["text"] * len(stored)
+    assert data == [("01", 5), ("02", 1.5), ("03", "7"), ("04", {"a": 1}), ("05", None)]

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from podium._ids import new_uuid
-from podium.server.database.types import JSONType, Timestamp
+from podium.server.database.types import JSONType, JSONValueType, Timestamp
 
 NAMING = {
     "ix": "ix_%(table_name)s__%(column_0_N_name)s",
@@ -146,7 +146,7 @@ class StateMixin:
     timestamp: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_now)
     message: Mapped[str | None] = mapped_column(Text)
     state_details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    data: Mapped[Any] = mapped_column(JSONType, nullable=True)
+    data: Mapped[Any] = mapped_column(JSONValueType, nullable=True)
 
 
 class FlowRunState(StateMixin, Base):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import orjson
 from sqlalchemy import JSON, DateTime, Dialect, String, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.sqlite import base as sqlite_base
+from sqlalchemy.ext.compiler import compiles
 
 SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -85,13 +88,69 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 """JSON everywhere, JSONB on PostgreSQL so it can be indexed and compared."""
 
 
+class JSONValue(JSON):
+    """JSON whose top level may be any value (a state's ``data``), not only an object.
+
+    SQLite gives a column declared ``JSON`` numeric affinity: the text of a
+    JSON number (``5``, ``1.0``) is stored as that number, which SQLAlchemy's
+    JSON type then cannot read back, so the run whose state held it answered
+    500 to every read and every state change. On SQLite this type is declared
+    ``JSON_TEXT``, which has text affinity: every value is stored as the text
+    written. Reflection knows the name, so the migrations and the ORM compare
+    equal. Columns of objects and lists (``{``, ``[``) never looked numeric
+    and keep :data:`JSONType`.
+    """
+
+    cache_ok = True
+
+
+@compiles(JSONValue, "sqlite")
+def _json_value_on_sqlite(type_: JSONValue, compiler: Any, **kw: Any) -> str:
+    return "JSON_TEXT"
+
+
+sqlite_base.ischema_names["JSON_TEXT"] = JSONValue
+
+JSONValueType = JSONValue().with_variant(JSONB(), "postgresql")
+""":class:`JSONValue` on SQLite, JSONB on PostgreSQL (which keeps any JSON value as is)."""
+
+
 def json_dumps(value: Any) -> str:
     """JSON for the database: orjson, which also writes datetimes and UUIDs.
 
     Other values with a text form (asyncpg's own UUID type, for one) are
-    written as that text.
+    written as that text. orjson refuses integers beyond 64 bits, which JSON
+    allows: a value holding one is written by the standard library instead,
+    in the same form.
     """
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+    except TypeError:
+        if not _has_big_int(value):
+            raise
+        return json.dumps(
+            value, default=_text_of, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+
+
+_INT64 = range(-(2**63), 2**63)
+
+
+def _has_big_int(value: Any) -> bool:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value not in _INT64
+    if isinstance(value, dict):
+        return any(map(_has_big_int, value.values()))
+    if isinstance(value, list | tuple):
+        return any(map(_has_big_int, value))
+    return False
+
+
+def _text_of(value: Any) -> str:
+    """What orjson writes for a datetime (ISO 8601), or any other value's text."""
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
 
 
 json_loads = orjson.loads
