@@ -24,7 +24,9 @@ from podium._ids import new_uuid
 from podium.client import get_client
 from podium.context import FlowRunContext
 from podium.engine import _records as records
+from podium.engine import _reporter
 from podium.engine._reporter import get_reporter
+from podium.exceptions import ServerUnavailable
 from podium.logging import flush_logs
 from podium.schemas.filters import FilterIds, FlowRunFilter
 from podium.schemas.states import StateType
@@ -119,3 +121,44 @@ def test_a_lost_batch_costs_only_its_own_runs(engine_log: pytest.LogCaptureFixtu
         )
     assert [r.id for r in runs] == [kept]
     assert f"Task run {lost} was not found" in engine_log.text
+
+
+class _AnswerLostOnce:
+    """A client whose first batch reaches the API but whose answer never comes back."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.answers: list[Any] = []
+
+    def report_task_runs(self, batch: Any) -> Any:
+        answer = self.client.report_task_runs(batch)
+        self.answers.append(answer)
+        if len(self.answers) == 1:
+            raise ServerUnavailable("the connection dropped before the answer")
+        return answer
+
+
+def test_a_batch_sent_again_after_a_lost_answer_reads_as_repeated_not_refused(
+    monkeypatch: pytest.MonkeyPatch, engine_log: pytest.LogCaptureFixture
+) -> None:
+    flow_run_id = host()
+    reporter = get_reporter()
+    real = _reporter.engine_client
+    lossy = _AnswerLostOnce(real(reporter.target))
+    monkeypatch.setattr(_reporter, "engine_client", lambda target: lossy)
+    run_id = new_uuid()
+
+    reporter.create(creation(run_id, flow_run_id))
+    reporter.propose(run_id, completed())
+    assert reporter.flush(timeout=30)
+
+    first, again = lossy.answers
+    assert (first.created, first.accepted, first.refused) == (1, 1, [])
+    assert (again.created, again.accepted, again.refused, again.repeated) == (0, 0, [], 1)
+    with get_client(sync_client=True) as client:
+        assert [s.type for s in client.read_task_run_states(run_id)] == [
+            StateType.RUNNING,
+            StateType.COMPLETED,
+        ]
+    assert "trying again" in engine_log.text
+    assert "refused" not in engine_log.text

@@ -89,6 +89,9 @@ class TaskRunBatchResult(PodiumModel):
     created: int = 0
     accepted: int = 0
     refused: list[TaskRunBatchRefusal] = Field(default_factory=list)
+    repeated: int = 0
+    """Proposals the run already holds, same type and timestamp: the batch was sent
+    again after its first answer was lost. Neither written again nor refused."""
 
 
 class _Page(ActionModel):

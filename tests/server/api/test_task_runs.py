@@ -340,6 +340,57 @@ async def test_batch_sent_twice_creates_nothing_new(api: httpx.AsyncClient, flow
         assert [s["type"] for s in await history(api, run["id"])] == ["PENDING", "COMPLETED"]
 
 
+async def test_batch_delivered_again_counts_the_states_it_holds_as_repeated(
+    api: httpx.AsyncClient, flow_run: dict
+) -> None:
+    # The reporter sends a batch again when its answer was lost: the second
+    # delivery must not read as refusals (the engine times every state it proposes).
+    start = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)
+    runs = [create(flow_run["id"], "t", str(i)) for i in range(3)]
+    batch = {
+        "task_runs": [
+            {**run, "state": {"type": "RUNNING", "timestamp": start.isoformat()}} for run in runs
+        ],
+        "states": [
+            {
+                "task_run_id": run["id"],
+                "state": {
+                    "type": "COMPLETED",
+                    "timestamp": (start + dt.timedelta(seconds=i + 1))
+                    .astimezone(dt.timezone(dt.timedelta(hours=2)))
+                    .isoformat(),
+                },
+            }
+            for i, run in enumerate(runs)
+        ],
+    }
+    late = {
+        "task_runs": [],
+        "states": [
+            {
+                "task_run_id": runs[0]["id"],
+                "state": {
+                    "type": "COMPLETED",
+                    "timestamp": (start + dt.timedelta(hours=1)).isoformat(),
+                },
+            }
+        ],
+    }
+
+    first = (await api.post("/task_runs/batch", json=batch)).json()
+    again = (await api.post("/task_runs/batch", json=batch)).json()
+    other = (await api.post("/task_runs/batch", json=late)).json()
+
+    assert (first["created"], first["accepted"], first["repeated"]) == (3, 3, 0)
+    assert (again["created"], again["accepted"], again["refused"]) == (0, 0, [])
+    assert again["repeated"] == 3
+    # A Completed of another time is a new proposal, and refused as before.
+    assert other["repeated"] == 0
+    assert [r["status"] for r in other["refused"]] == ["REJECT"]
+    for run in runs:
+        assert [s["type"] for s in await history(api, run["id"])] == ["RUNNING", "COMPLETED"]
+
+
 async def test_a_run_listed_twice_in_one_batch_is_created_once(
     api: httpx.AsyncClient, flow_run: dict
 ) -> None:
@@ -359,7 +410,7 @@ async def test_batch_creation_with_an_initial_state(api: httpx.AsyncClient) -> N
 
     answer = await api.post("/task_runs/batch", json={"task_runs": [run]})
 
-    assert answer.json() == {"created": 1, "accepted": 0, "refused": []}
+    assert answer.json() == {"created": 1, "accepted": 0, "refused": [], "repeated": 0}
     stored = (await api.get(f"/task_runs/{run['id']}")).json()
     assert (stored["state_type"], stored["run_count"]) == ("RUNNING", 1)
 
@@ -502,7 +553,7 @@ async def test_empty_batch_is_accepted(api: httpx.AsyncClient) -> None:
     answer = await api.post("/task_runs/batch", json={})
 
     assert answer.status_code == 200
-    assert answer.json() == {"created": 0, "accepted": 0, "refused": []}
+    assert answer.json() == {"created": 0, "accepted": 0, "refused": [], "repeated": 0}
 
 
 def _without_ids_and_times(body: dict) -> dict:

@@ -308,7 +308,9 @@ async def test_runs_written_from_their_proposals_are_what_deciding_each_state_wr
     second = await decided.write(task_runs.apply_batch, _plain_batch())
 
     assert (
-        first.model_dump() == second.model_dump() == {"created": 7, "accepted": 10, "refused": []}
+        first.model_dump()
+        == second.model_dump()
+        == {"created": 7, "accepted": 10, "refused": [], "repeated": 0}
     )
     # Ids of runs differ (each batch its own), and so do state ids and creation times:
     # compare everything else, run by run and state by state in their order.

@@ -93,11 +93,13 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
     insert for the new runs (with their final columns), one for all accepted
     states, and updates only for runs that existed before the batch. The
     answer lists refusals in the batch's order. Already-known ids are skipped, so a
-    batch sent twice creates nothing the second time (a repeated proposal is
-    judged again and, for terminal states, refused as a duplicate). A proposal
-    for a run that neither the database nor the batch holds is refused (ABORT,
-    naming the run), and the rest of the batch is applied: a batch the API lost
-    earlier must not take the next one's runs down with it.
+    batch sent twice creates nothing the second time; its proposals are judged
+    again, and a refused one that the run already holds (same type and timestamp)
+    is counted as ``repeated``, not refused: the reporter sends a batch again when
+    its answer was lost. A proposal for a run that neither the database nor the
+    batch holds is refused (ABORT, naming the run), and the rest of the batch is
+    applied: a batch the API lost earlier must not take the next one's runs down
+    with it.
     """
     now = dt.datetime.now(dt.UTC)
     # Runs are looked up by their ids' integers: hashing or comparing a UUID runs
@@ -140,7 +142,7 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
     changed: dict[UUID, RunValues] = {}
 
     ticks = Ticks(now)
-    accepted = 0
+    accepted = repeated = 0
     refused: list[TaskRunBatchRefusal] = []
     accepted_states: list[tuple[UUID, AnyState]] = []
     for index, proposal in for_others:
@@ -170,6 +172,8 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
             row.update(verdict.run_values or {})
             changed[run_id] = row
             current[run_id] = verdict.state
+        elif _holds(session, run_id, proposal.state):
+            repeated += 1
         else:
             refused.append(_refusal(index, run_id, verdict))
 
@@ -211,7 +215,33 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
             for run in changed.values()
         ]
         session.execute(update(table).where(table.c.id == bindparam("run_id")), rows)
-    return TaskRunBatchResult(created=len(new), accepted=accepted, refused=refused)
+    return TaskRunBatchResult(
+        created=len(new), accepted=accepted, refused=refused, repeated=repeated
+    )
+
+
+def _holds(session: Session, run_id: UUID, proposed: actions.TaskRunBatchState) -> bool:
+    """Whether the run already has a state of this type at this time (a refused proposal
+    delivered before: the reporter sends a batch again when its answer was lost).
+
+    Asked only of refused proposals, so a batch delivered once pays nothing.
+    """
+    timestamp = proposed.timestamp
+    if timestamp is None:
+        return False  # the server times such a proposal: a new one each delivery
+    if timestamp.tzinfo is None:  # taken as UTC (see ``TaskRunBatchState``)
+        timestamp = timestamp.replace(tzinfo=dt.UTC)
+    table = orm.TaskRunState.__table__
+    query = (
+        select(table.c.id)
+        .where(
+            table.c.task_run_id == run_id,
+            table.c.timestamp == timestamp,
+            table.c.type == proposed.type.value,
+        )
+        .limit(1)
+    )
+    return session.execute(query).first() is not None
 
 
 def _refusal(index: int, run_id: UUID, verdict: states.Decided) -> TaskRunBatchRefusal:
