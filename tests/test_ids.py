@@ -8,7 +8,7 @@ import random
 import time
 import uuid
 
-from podium._ids import hex_of_int, new_uuid, new_uuid_int, uuid_of_int
+from podium._ids import hex_of_int, new_hexes, new_uuid, new_uuid_int, uuid_of_int
 
 
 def test_ids_are_unique_version_7_uuids_holding_their_time() -> None:
@@ -21,6 +21,22 @@ def test_ids_are_unique_version_7_uuids_holding_their_time() -> None:
     for i in (ids[0], ids[-1]):
         made = dt.datetime.fromtimestamp((i.int >> 80) / 1000, dt.UTC)
         assert before - dt.timedelta(milliseconds=1) <= made <= after
+
+
+def test_ids_made_together_are_unique_version_7_uuids_holding_their_time() -> None:
+    before = dt.datetime.now(dt.UTC)
+    hexes = new_hexes(3000) + new_hexes(1)
+    after = dt.datetime.now(dt.UTC)
+
+    ids = [uuid.UUID(hex_) for hex_ in hexes]
+    assert [i.hex for i in ids] == hexes
+    assert len(set(ids)) == len(ids)
+    assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids)
+    made = {dt.datetime.fromtimestamp((i.int >> 80) / 1000, dt.UTC) for i in ids}
+    assert all(before - dt.timedelta(milliseconds=1) <= m <= after for m in made)
+    # the random digits are random: each position takes many values
+    assert all(len({h[p] for h in hexes}) >= 4 for p in range(17, 32))
+    assert new_hexes(0) == []
 
 
 def test_later_ids_sort_after_earlier_ones() -> None:

@@ -21,7 +21,7 @@ import os
 import time
 from uuid import UUID, SafeUUID
 
-__all__ = ["hex_of_int", "new_uuid", "new_uuid_int", "uuid_of_int"]
+__all__ = ["hex_of_int", "new_hexes", "new_uuid", "new_uuid_int", "uuid_of_int"]
 
 _PER_BLOCK = 256
 _RANDOM_BITS = (1 << 80) - 1  # below the 48-bit timestamp
@@ -81,3 +81,27 @@ def new_uuid() -> UUID:
     # What ``UUID(int=...)`` ends with, without its checks of arguments that are
     # known to be valid here (a task run makes three ids).
     return uuid_of_int(new_uuid_int())
+
+
+# Byte maps that set a UUID's version (7) and variant (RFC 9562) bits over random bytes.
+_VERSION_7_BYTE = bytes((b & 0x0F) | 0x70 for b in range(256))
+_VARIANT_BYTE = bytes((b & 0x3F) | 0x80 for b in range(256))
+
+
+def new_hexes(count: int) -> list[str]:
+    """``count`` new version 7 UUIDs as their 32 hex digits, made together.
+
+    For ids stored as text and made many at once (the states of a task-run batch):
+    one read of random bytes for them all, the current millisecond and the version
+    and variant bits written into every id's bytes at once (slices with a step of
+    16), and one hex conversion; :func:`new_uuid_int` then :func:`hex_of_int` cost
+    three calls and an integer's bytes per id.
+    """
+    raw = bytearray(os.urandom(16 * count))
+    millisecond = (_time_ns() // 1_000_000).to_bytes(6, "big")
+    for position, byte in enumerate(millisecond):
+        raw[position::16] = bytes((byte,)) * count
+    raw[6::16] = raw[6::16].translate(_VERSION_7_BYTE)
+    raw[8::16] = raw[8::16].translate(_VARIANT_BYTE)
+    digits = raw.hex()
+    return [digits[i : i + 32] for i in range(0, 32 * count, 32)]

@@ -197,7 +197,7 @@ def _created(run_id: str, task_key: str, state: str, at: str, **fields: Any) -> 
 
 def _plain_batch() -> TaskRunBatch:
     """Runs whose every state is accepted as proposed, in the shapes that allows."""
-    ids = [str(uuid.uuid4()) for _ in range(7)]
+    ids = [str(uuid.uuid4()) for _ in range(11)]
     at = "2026-05-06T07:08:09.123456+00:00"
     later = "2026-05-06T07:08:10.5+00:00"
     return TaskRunBatch.model_validate(
@@ -236,6 +236,21 @@ def _plain_batch() -> TaskRunBatch:
                 _created(ids[5], "forced", "RUNNING", at),
                 # Its details given.
                 _created(ids[6], "detailed", "RUNNING", at),
+                # Running then one final state, each a type and a time only (the engine's
+                # common case, written apart): in another zone, at the same time,
+                # ending before it began, with a cache key and expiration.
+                _created(ids[7], "fails", "RUNNING", "2026-05-06T12:38:09+05:30"),
+                _created(ids[8], "instant", "RUNNING", at),
+                _created(ids[9], "backwards", "RUNNING", later),
+                _created(
+                    ids[10],
+                    "cached",
+                    "RUNNING",
+                    at,
+                    cache_key="ck",
+                    cache_expiration="2026-06-01T00:00:00+02:00",
+                    task_version="v2",
+                ),
             ],
             "states": [
                 {"task_run_id": ids[0], "state": {"type": "COMPLETED", "timestamp": later}},
@@ -288,6 +303,10 @@ def _plain_batch() -> TaskRunBatch:
                         "state_details": {"cache_key": "k", "task_run_id": ids[6]},
                     },
                 },
+                {"task_run_id": ids[7], "state": {"type": "FAILED", "timestamp": later}},
+                {"task_run_id": ids[8], "state": {"type": "COMPLETED", "timestamp": at}},
+                {"task_run_id": ids[9], "state": {"type": "CANCELLED", "timestamp": at}},
+                {"task_run_id": ids[10], "state": {"type": "COMPLETED", "timestamp": later}},
             ],
         }
     )
@@ -301,7 +320,7 @@ async def test_runs_written_from_their_proposals_are_what_deciding_each_state_wr
     runs = [rows.NewRun(run, run.id, rows.Policies().of(run)) for run in batch.task_runs]
     for run in runs:
         run.later = [(i, p) for i, p in enumerate(batch.states) if p.task_run_id == run.id]
-    assert [run.is_plain() for run in runs] == [True, True, True, False, True, True, True]
+    assert [run.is_plain() for run in runs] == [True, True, True, False] + [True] * 7
 
     first = await plain.write(task_runs.apply_batch, batch)
     monkeypatch.setattr(rows.NewRun, "is_plain", lambda self: False)
@@ -310,7 +329,7 @@ async def test_runs_written_from_their_proposals_are_what_deciding_each_state_wr
     assert (
         first.model_dump()
         == second.model_dump()
-        == {"created": 7, "accepted": 10, "refused": [], "repeated": 0}
+        == {"created": 11, "accepted": 14, "refused": [], "repeated": 0}
     )
     # Ids of runs differ (each batch its own), and so do state ids and creation times:
     # compare everything else, run by run and state by state in their order.

@@ -20,7 +20,7 @@ from uuid import UUID
 
 from sqlalchemy.orm import Session
 
-from podium._ids import hex_of_int, new_uuid_int
+from podium._ids import hex_of_int, new_hexes, new_uuid_int
 from podium.schemas.states import DEFAULT_STATE_NAMES, TERMINAL_STATES, StateDetails, StateType
 from podium.server.database.prepared import sqlite_driver
 from podium.server.database.types import json_dumps, sqlite_interval, sqlite_timestamp
@@ -35,7 +35,6 @@ from podium.server.models._task_run_rows import (
     task_inputs,
 )
 from podium.server.models.states import details_for_run
-from podium.server.orchestration import RunTimes
 from podium.server.orchestration.policy import RETRYING
 
 __all__ = ["write_stored", "writes_stored"]
@@ -159,7 +158,7 @@ class _Texts:
             return None
         found = self._seen.get(id(value))
         if found is None:
-            found = self._seen[id(value)] = (value, self._text(value))
+            found = self._seen[id(value)] = (value, self.text(value))
         return found[1]
 
     def interval(self, value: dt.timedelta) -> str:
@@ -172,7 +171,8 @@ class _Texts:
             head = self._intervals[whole] = sqlite_interval(value)[:19]
         return f"{head}.{value.microseconds:06d}"
 
-    def _text(self, value: dt.datetime) -> str:
+    def text(self, value: dt.datetime) -> str:
+        """The stored text of a time read once (:meth:`of` keeps it for the next reads)."""
         zone = value.tzinfo
         if zone not in self._utc_zones:
             # ``utcoffset(None)`` answers only for a fixed offset (not for a zone
@@ -217,7 +217,26 @@ def write_stored(
             if state is None
             else (_hex_id(state), state.type._value_, state.name, text(state.timestamp))
         )
-        append(_run_row(run, hex_of(run.id), run.times, head, created, texts, hex_of))
+        times = run.times
+        next_start = times.next_scheduled_start_time
+        append(
+            _run_row(
+                run,
+                hex_of(run.id),
+                (
+                    times.run_count,
+                    texts.interval(times.total_run_time),
+                    text(times.start_time),
+                    text(times.end_time),
+                    text(times.expected_start_time),
+                    None if next_start is None else text(next_start),
+                ),
+                head,
+                created,
+                texts,
+                hex_of,
+            )
+        )
     state_rows = (
         _plain_rows(plain, ticks or Ticks(now), run_rows, created, texts, hex_of) if plain else []
     )
@@ -235,18 +254,21 @@ _NO_STATE = (None, None, None, None)
 def _run_row(
     run: NewRun,
     run_hex: str,
-    times: RunTimes,
+    times: tuple[int, str, str | None, str | None, str | None, str | None],
     state: tuple[str | None, str | None, str | None, str | None],
     created: str | None,
     texts: _Texts,
     hex_of: Callable[[UUID], str],
 ) -> tuple[Any, ...]:
-    """A new run's row in stored form; ``state`` is its state's id, type, name and time."""
+    """A new run's row in stored form.
+
+    ``times`` is its run count, then its total run time, start, end, expected
+    start and next scheduled start as stored text; ``state`` is its state's id,
+    type, name and time.
+    """
     record = run.record
     flow_run_id = record.flow_run_id
-    text = texts.of
     tags, labels, expiration = record.tags, record.labels, record.cache_expiration
-    next_start = times.next_scheduled_start_time
     return (
         run_hex,
         None if flow_run_id is None else hex_of(flow_run_id),
@@ -254,19 +276,14 @@ def _run_row(
         record.task_key,
         record.dynamic_key,
         record.cache_key,
-        None if expiration is None else text(expiration),
+        None if expiration is None else texts.of(expiration),
         record.task_version,
         run.policy_json,
         json_dumps(tags) if tags else "[]",
         json_dumps(labels) if labels else "{}",
         json_dumps(task_inputs(record)) if record.task_inputs else "{}",
         record.flow_run_run_count,
-        times.run_count,
-        texts.interval(times.total_run_time),
-        text(times.start_time),
-        text(times.end_time),
-        text(times.expected_start_time),
-        None if next_start is None else text(next_start),
+        *times,
         created,
         created,
         *state,
@@ -274,7 +291,7 @@ def _run_row(
 
 
 def _plain_rows(
-    runs: Iterable[NewRun],
+    runs: Collection[NewRun],
     ticks: Ticks,
     run_rows: list[tuple[Any, ...]],
     created: str | None,
@@ -288,20 +305,76 @@ def _plain_rows(
     times), without a state object per state: for the engine's batches,
     deciding and building the rows this way costs about a fifth less. No state here
     is Scheduled, so nothing is scheduled next.
+
+    Most runs are a task's life as the engine reports it: Running, then one
+    final state, each with a type and a time and nothing else. Those are
+    written by the first branch below, with their states' ids made for the
+    whole batch at once (:func:`new_hexes`); any other run by the general one.
     """
     text = texts.of
+    fresh = texts.text
+    interval = texts.interval
     state_rows: list[tuple[Any, ...]] = []
     append = state_rows.append
+    append_run = run_rows.append
+    state_ids = new_hexes(2 * len(runs))
+    next_id = state_ids.pop
     for run in runs:
         run_id = run.id
         run_hex = hex_of(run_id)
         own_details = f'{{"task_run_id":"{_dashed(run_hex)}"}}'
+        later = run.later
+        first = run.record.state
+        if len(later) == 1 and first is not None:
+            last = later[0][1].state
+            start, end = first.timestamp, last.timestamp
+            if (
+                first.type is _RUNNING
+                and last.type in TERMINAL_STATES
+                and first.__pydantic_fields_set__ == _TYPE_AND_TIME
+                and last.__pydantic_fields_set__ == _TYPE_AND_TIME
+                and start is not None
+                and end is not None
+                and start.tzinfo is not None
+                and end.tzinfo is not None
+            ):
+                start_text, end_text = fresh(start), fresh(end)
+                final = last.type._value_
+                final_name = DEFAULT_STATE_NAMES[last.type]
+                final_hex = next_id()
+                append(
+                    (
+                        run_hex,
+                        next_id(),
+                        _RUNNING_TEXT,
+                        _RUNNING_NAME,
+                        start_text,
+                        None,
+                        own_details,
+                        "null",
+                    )
+                )
+                append((run_hex, final_hex, final, final_name, end_text, None, own_details, "null"))
+                # Run count 1; total time, start, end, expected start; nothing next.
+                total_text = interval(end - start if end > start else _NO_TIME)
+                append_run(
+                    _run_row(
+                        run,
+                        run_hex,
+                        (1, total_text, start_text, end_text, start_text, None),
+                        (final_hex, final, final_name, end_text),
+                        created,
+                        texts,
+                        hex_of,
+                    )
+                )
+                continue
         run_count = 0
         start = end = expected = None
         total = _NO_TIME
         previous: StateType | None = None
         previous_time = _NO_DATE
-        for proposed in chain((run.first,), [p.state for _, p in run.later]):
+        for proposed in chain((run.first,), [p.state for _, p in later]):
             kind = proposed.type
             timestamp = proposed.timestamp or ticks()
             if timestamp.tzinfo is None:  # taken as UTC (see ``TaskRunBatchState``)
@@ -335,12 +408,15 @@ def _plain_rows(
                 )
             )
             previous, previous_time = kind, timestamp
-        times = RunTimes(run_count, start, end, total, expected, None)
+        times = (run_count, interval(total), text(start), text(end), text(expected), None)
         head = (state_hex, kind._value_, name, stamp)
-        run_rows.append(_run_row(run, run_hex, times, head, created, texts, hex_of))
+        append_run(_run_row(run, run_hex, times, head, created, texts, hex_of))
     return state_rows
 
 
+_TYPE_AND_TIME = frozenset({"type", "timestamp"})
+_RUNNING_TEXT = StateType.RUNNING.value
+_RUNNING_NAME = DEFAULT_STATE_NAMES[StateType.RUNNING]
 _NO_DATE = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
