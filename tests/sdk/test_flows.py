@@ -263,6 +263,25 @@ def test_parameters_stored_as_json(client):
     assert run.parameters["when"].startswith("2024-05-01T12:00:00")
 
 
+def test_integers_beyond_64_bits_are_parameters_like_any_other(client):
+    # JSON and Python have no limit on integers; orjson stops at 64 bits.
+    @task
+    def twice(x: int) -> int:
+        return 2 * x
+
+    @flow
+    def f(x: int, xs: list[int]) -> int:
+        return twice(x) + sum(xs)
+
+    big = 2**64 + 1
+    state = f(big, [-(2**70), 3], return_state=True)
+
+    assert state.result() == 2 * big - 2**70 + 3
+    run = flow_run_of(client, state)
+    assert run.parameters == {"x": big, "xs": [-(2**70), 3]}
+    assert type(run.parameters["x"]) is int
+
+
 def test_unstorable_and_self_referential_parameters(client):
     class Opaque:
         pass

@@ -21,9 +21,9 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import httpx
-import orjson
 from pydantic import BaseModel
 
+from podium import _json as podium_json
 from podium.client._asgi import DirectSender
 from podium.client._call import Call
 from podium.exceptions import (
@@ -138,8 +138,8 @@ def _retry_after(response: httpx.Response | None) -> float | None:
 
 
 def encode(call: Call) -> bytes | None:
-    """The call's body as JSON bytes (``None`` without one)."""
-    return None if call.json is None else orjson.dumps(body(call.json))
+    """The call's body as JSON bytes (``None`` without one); integers of any size."""
+    return None if call.json is None else podium_json.dumps(body(call.json))
 
 
 class BaseClient:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import orjson
@@ -11,6 +10,8 @@ from sqlalchemy import JSON, DateTime, Dialect, String, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.sqlite import base as sqlite_base
 from sqlalchemy.ext.compiler import compiles
+
+from podium import _json as podium_json
 
 SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -119,38 +120,10 @@ def json_dumps(value: Any) -> str:
     """JSON for the database: orjson, which also writes datetimes and UUIDs.
 
     Other values with a text form (asyncpg's own UUID type, for one) are
-    written as that text. orjson refuses integers beyond 64 bits, which JSON
-    allows: a value holding one is written by the standard library instead,
-    in the same form.
+    written as that text. Integers of any size are written (:mod:`podium._json`).
     """
-    try:
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
-    except TypeError:
-        if not _has_big_int(value):
-            raise
-        return json.dumps(
-            value, default=_text_of, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
+    return podium_json.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
 
 
-_INT64 = range(-(2**63), 2**63)
-
-
-def _has_big_int(value: Any) -> bool:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value not in _INT64
-    if isinstance(value, dict):
-        return any(map(_has_big_int, value.values()))
-    if isinstance(value, list | tuple):
-        return any(map(_has_big_int, value))
-    return False
-
-
-def _text_of(value: Any) -> str:
-    """What orjson writes for a datetime (ISO 8601), or any other value's text."""
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    return str(value)
-
-
-json_loads = orjson.loads
+json_loads = podium_json.loads
+"""JSON from the database; integers beyond 64 bits stay integers (:mod:`podium._json`)."""
