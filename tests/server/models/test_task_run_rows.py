@@ -510,3 +510,29 @@ async def test_batches_of_any_size_use_a_few_statement_sizes_and_write_every_row
         assert keys == list(range(size))
     # each run: its Pending creation and the Running proposal
     assert len(_raw(stored, "task_run_state")) == 2 * sum(sizes)
+
+
+async def test_present_ids_are_found_among_any_number_of_ids_asked(
+    databases: tuple[Database, Database],
+) -> None:
+    # The ids go to SQLite as one JSON array, one statement whatever their number.
+    db, _ = databases
+    await db.write(task_runs.apply_batch, _plain_batch())
+    table = rows.TASK_RUN_TABLE
+    held = await db.read(
+        lambda s: list(s.execute(table.select().with_only_columns(table.c.id)).scalars())
+    )
+
+    def ask(session: Session) -> list[set[uuid.UUID]]:
+        answers = [
+            rows.present_ids(session, table, [uuid.uuid4() for _ in range(size)] + held[:3])
+            for size in (0, 7, 2_500, 40_000)
+        ]
+        answers.append(rows.present_ids(session, rows.FLOW_RUN_TABLE, [FLOW_RUN_ID, uuid.uuid4()]))
+        answers.append(rows.present_ids(session, table, []))
+        return answers
+
+    answers = await db.read(ask)
+
+    assert len(held) == 11
+    assert answers == [set(held[:3])] * 4 + [{FLOW_RUN_ID}, set()]

@@ -243,20 +243,16 @@ def present_ids(session: Session, table: Table, ids: Collection[UUID]) -> set[UU
         column = table.c.id
         return set(connection.execute(select(column).where(column.in_(list(ids)))).scalars())
     # Stored ids are 32 hex digits: ask in that form and compare in it, instead
-    # of converting every parameter and every answer through the UUID type.
+    # of converting every parameter and every answer through the UUID type. The
+    # ids go as one JSON array: one statement for every batch size, which the
+    # driver's statement cache keeps (a statement per size of batch was compiled
+    # for it and pushed the batch's inserts out of the cache), and one bound value
+    # instead of one per id.
     by_hex = {hex_of_int(run_id.int): run_id for run_id in ids}
-    found: set[UUID] = set()
-    hexes = list(by_hex)
     driver = sqlite_driver(connection)
-    for start in range(0, len(hexes), _MAX_PARAMETERS):
-        chunk = hexes[start : start + _MAX_PARAMETERS]
-        query = f"SELECT id FROM {table.name} WHERE id IN ({', '.join('?' * len(chunk))})"
-        found.update(by_hex[row[0]] for row in driver.execute(query, tuple(chunk)))
-    return found
-
-
-# Below SQLite's limit on the parameters of one statement (32766 since 3.32).
-_MAX_PARAMETERS = 10_000
+    query = f"SELECT id FROM {table.name} WHERE id IN (SELECT value FROM json_each(?))"
+    listed = '["' + '","'.join(by_hex) + '"]'  # hex digits need no escaping
+    return {by_hex[row[0]] for row in driver.execute(query, (listed,))}
 
 
 class Ticks:
