@@ -13,8 +13,11 @@ keeps JSONB: nothing changes there.
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import op
 from sqlalchemy import JSON
+from sqlalchemy.types import TypeEngine
 
 from podium.server.database.types import JSONValue
 
@@ -27,20 +30,16 @@ _TABLES = ("flow_run_state", "task_run_state")
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
-        return
-    for table in _TABLES:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.alter_column(
-                "data", existing_type=JSON(), type_=JSONValue(), existing_nullable=True
-            )
+    _retype_data(JSON(), JSONValue())
 
 
 def downgrade() -> None:
+    _retype_data(JSONValue(), JSON())
+
+
+def _retype_data(old: TypeEngine[Any], new: TypeEngine[Any]) -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
     for table in _TABLES:
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.alter_column(
-                "data", existing_type=JSONValue(), type_=JSON(), existing_nullable=True
-            )
+            batch_op.alter_column("data", existing_type=old, type_=new, existing_nullable=True)
