@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from podium.client._embedded import EmbeddedServer
 from podium.settings import get_settings
@@ -21,26 +20,21 @@ __all__ = ["embedded_services"]
 
 
 @contextmanager
-def embedded_services() -> Iterator[Any]:
+def embedded_services() -> Iterator[None]:
     """Run the loop services in this process's embedded server while the block runs."""
     settings = get_settings()
     if settings.api_url:
-        yield None
+        yield
         return
-    # Deferred on purpose (start-up time): the loop services import the server's
-    # models (SQLAlchemy), needed only without PODIUM_API_URL.
-    from podium.server.services import ServiceRunner, all_services
-
     server = EmbeddedServer.get(settings)
-    db = server.app.state.db
-    runner = ServiceRunner(db, all_services(db, settings))
+    services = server.app.state.services  # the app's own, off in an embedded server
 
     async def _start() -> None:
-        runner.start()
+        services.start(always=True)
 
     server.run(_start())
     try:
-        yield runner
+        yield
     finally:
         if not server.closed:
-            server.run(runner.stop(), timeout=30)
+            server.run(services.stop(), timeout=30)

@@ -70,6 +70,7 @@ def create_app(
     app.state.db = db
     app.state.settings = settings
     app.state.work_notifier = WorkNotifier()
+    app.state.services = services
     app.state.start_services = services.start
     errors.install(app)
     _include(app, CORE_ROUTERS)
@@ -97,8 +98,13 @@ class _Services:
         self.settings = settings
         self.runner: ServiceRunner | None = None
 
-    def start(self) -> None:
-        if self.runner is not None or not self.settings.services_enabled:
+    def start(self, *, always: bool = False) -> None:
+        """Start them unless running, if the settings enable them or ``always``.
+
+        ``always``: a runner serving deployments without a server runs them in its
+        embedded server, whose settings leave them off (see ``podium.runner``).
+        """
+        if self.runner is not None or not (always or self.settings.services_enabled):
             return
         # Deferred (start-up time): the services load the scheduling and deployment
         # models, which a process that does not run them never needs.

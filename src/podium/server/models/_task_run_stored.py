@@ -20,7 +20,7 @@ from uuid import UUID
 
 from sqlalchemy.orm import Session
 
-from podium._ids import hex_of_int, new_hexes, new_uuid_int
+from podium._ids import hex_of_int, new_hexes
 from podium.schemas.states import DEFAULT_STATE_NAMES, TERMINAL_STATES, StateDetails, StateType
 from podium.server.database.prepared import sqlite_driver
 from podium.server.database.types import json_dumps, sqlite_interval, sqlite_timestamp
@@ -308,8 +308,8 @@ def _plain_rows(
 
     Most runs are a task's life as the engine reports it: Running, then one
     final state, each with a type and a time and nothing else. Those are
-    written by the first branch below, with their states' ids made for the
-    whole batch at once (:func:`new_hexes`); any other run by the general one.
+    written by the first branch below, any other run by the general one; the
+    states' ids are made for the whole batch at once (:func:`new_hexes`).
     """
     text = texts.of
     fresh = texts.text
@@ -317,7 +317,7 @@ def _plain_rows(
     state_rows: list[tuple[Any, ...]] = []
     append = state_rows.append
     append_run = run_rows.append
-    state_ids = new_hexes(2 * len(runs))
+    state_ids = new_hexes(sum(1 + len(run.later) for run in runs))
     next_id = state_ids.pop
     for run in runs:
         run_id = run.id
@@ -392,7 +392,7 @@ def _plain_rows(
                 end = timestamp
             if expected is None:
                 expected = timestamp
-            state_hex = hex_of_int(new_uuid_int())
+            state_hex = next_id()
             stamp = text(timestamp)
             details, data = proposed.state_details, proposed.data
             append(
