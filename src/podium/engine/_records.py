@@ -21,7 +21,6 @@ from podium.schemas.states import StateCreate
 __all__ = [
     "Record",
     "creation",
-    "is_proposal",
     "policy_record",
     "proposal",
     "state_record",
@@ -97,11 +96,6 @@ def proposal(task_run_id: UUID, state: Record, force: bool = False) -> Record:
     if force:
         return {"task_run_id": task_run_id, "state": state, "force": True}
     return {"task_run_id": task_run_id, "state": state}
-
-
-def is_proposal(record: Record) -> bool:
-    """Whether ``record`` is a state proposal (a creation has no ``task_run_id``)."""
-    return "task_run_id" in record
 
 
 def _input(item: TaskRunInput | Record) -> Record:

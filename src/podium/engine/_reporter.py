@@ -23,7 +23,7 @@ from uuid import UUID
 from podium.client import is_transient
 from podium.engine._api import api_target, engine_client
 from podium.engine._background import BackgroundSender, sender_for_this_process
-from podium.engine._records import Record, is_proposal
+from podium.engine._records import Record
 from podium.engine._records import proposal as proposal_record
 
 __all__ = ["CollectingReporter", "TaskRunReporter", "get_reporter", "install_collector"]
@@ -65,12 +65,7 @@ class TaskRunReporter:
         return done
 
     def _send(self, items: list[Record]) -> None:
-        creations: list[Record] = []
-        proposals: list[Record] = []
-        for item in items:
-            (proposals if is_proposal(item) else creations).append(item)
-        batch = {"task_runs": creations, "states": proposals}
-        result = engine_client(self.target).report_task_runs(batch)
+        result = engine_client(self.target).report_task_runs(batch_of(items))
         refused = result.refused
         if refused:
             reasons = {r.reason for r in refused}
@@ -79,6 +74,82 @@ class TaskRunReporter:
                 len(refused),
                 "; ".join(sorted(str(reason) for reason in reasons)),
             )
+
+
+def batch_of(items: list[Record]) -> Record:
+    """The batch that reports ``items`` (creations and proposals, in the order queued).
+
+    A creation in Running whose first proposal is its final state, each with only a
+    type and a time (a small task's whole life between two sends), goes as one of
+    the batch's ``ended_runs``: an array the API validates at a sixth of the cost
+    of the two records. Every other record goes as it is, in order.
+    """
+    creations: list[Record | None] = []
+    proposals: list[Record] = []
+    ended: list[list[Any]] = []
+    # Creations that may end in this batch, by run id: their place in ``creations``.
+    open_runs: dict[UUID, int] = {}
+    for item in items:
+        if "task_run_id" in item:
+            place = open_runs.pop(item["task_run_id"], None)
+            if place is not None:
+                state = item["state"]
+                if (
+                    len(item) == 2  # not forced
+                    and len(state) == 2
+                    and state.get("type") in _FINAL
+                    and _aware(state.get("timestamp"))
+                ):
+                    run = creations[place]
+                    creations[place] = None
+                    assert run is not None
+                    ended.append(
+                        [
+                            run["id"],
+                            run.get("flow_run_id"),
+                            run["task_key"],
+                            run["dynamic_key"],
+                            run["name"],
+                            run.get("flow_run_run_count", 0),
+                            run.get("empirical_policy", _NO_RETRIES)["retries"],
+                            run["state"]["timestamp"],
+                            state["timestamp"],
+                            state["type"],
+                        ]
+                    )
+                    continue
+            proposals.append(item)
+        else:
+            state = item.get("state", _NO_STATE)
+            policy = item.get("empirical_policy", _NO_RETRIES)
+            if (
+                len(state) == 2
+                and state.get("type") == "RUNNING"
+                and _aware(state.get("timestamp"))
+                and _NEEDED_KEYS <= item.keys() <= _ENDING_KEYS
+                and (policy is _NO_RETRIES or policy.keys() == _RETRIES_ONLY)
+            ):
+                open_runs[item["id"]] = len(creations)
+            creations.append(item)
+    batch: Record = {"task_runs": [c for c in creations if c is not None], "states": proposals}
+    if ended:
+        batch["ended_runs"] = ended
+    return batch
+
+
+# A creation with these fields, and perhaps those, can be sent as an ended run.
+_NEEDED_KEYS = frozenset({"task_key", "dynamic_key", "id", "name", "state"})
+_ENDING_KEYS = _NEEDED_KEYS | {"flow_run_id", "flow_run_run_count", "empirical_policy"}
+# A policy an ended run can carry: its number of retries alone (or none at all).
+_RETRIES_ONLY = frozenset({"retries"})
+_NO_RETRIES: Record = {"retries": None}
+_FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
+_NO_STATE: Record = {}
+
+
+def _aware(timestamp: Any) -> bool:
+    """Whether a record's time is one an ended run can carry (an aware datetime)."""
+    return getattr(timestamp, "tzinfo", None) is not None
 
 
 class CollectingReporter:

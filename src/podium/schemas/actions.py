@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from podium.schemas._base import ActionModel, UtcDateTime
 from podium.schemas.core import FlowRunPolicy, TaskRunInput, TaskRunPolicy
@@ -150,15 +150,59 @@ class TaskRunBatchProposal(ActionModel):
     force: bool = False
 
 
+EndedRun = tuple[
+    UUID,
+    UUID | None,
+    Annotated[str, Field(min_length=1)],
+    str,
+    Annotated[str, Field(max_length=200)],
+    int,
+    int | None,
+    AwareDatetime,
+    AwareDatetime,
+    Literal[StateType.COMPLETED, StateType.FAILED, StateType.CANCELLED, StateType.CRASHED],
+]
+"""A task run that started and ended between two batches, as one array: its ``id``,
+``flow_run_id``, ``task_key``, ``dynamic_key``, ``name``, ``flow_run_run_count``, its
+policy's ``retries``, the time it started Running, the time it ended, and its final
+state's type (always last).
+
+It stands for a creation with those fields (and an ``empirical_policy`` of those
+retries alone, none if null) and a Running state at the start time, then a proposal
+of the final state (default name, nothing else) at the end time:
+what most task runs are. As an array it costs a sixth of validating those two
+records, the cost that dominates a batch of small tasks.
+"""
+
+
+ENDED_RUN_FIELDS = (
+    "id",
+    "flow_run_id",
+    "task_key",
+    "dynamic_key",
+    "name",
+    "flow_run_run_count",
+    "retries",
+    "started",
+    "ended",
+    "final_type",
+)
+"""The names of an :data:`EndedRun`'s items, in order (error messages name them)."""
+
+
 class TaskRunBatch(ActionModel):
     """What the engine's reporter sends: creations, then state proposals in order.
 
     Creations with an ``id`` that already exists are ignored, so a batch can be
-    sent again after a lost answer without duplicating runs.
+    sent again after a lost answer without duplicating runs. ``ended_runs`` are
+    taken as creations, and their final states as proposals made before every
+    proposal of ``states``; a refused one is reported at index ``len(states)``
+    plus its position in ``ended_runs``.
     """
 
     task_runs: list[TaskRunBatchRun] = Field(default_factory=list)
     states: list[TaskRunBatchProposal] = Field(default_factory=list)
+    ended_runs: list[EndedRun] = Field(default_factory=list)
 
 
 class LogCreate(ActionModel):

@@ -71,7 +71,12 @@ class OrchestrationResult(PodiumModel):
 class TaskRunBatchRefusal(PodiumModel):
     """A state proposal of a batch that the policy did not accept."""
 
-    index: int = Field(description="Position of the proposal in the batch's ``states``.")
+    index: int = Field(
+        description=(
+            "Position of the proposal in the batch's ``states``; for the final state of "
+            "one of its ``ended_runs``, ``len(states)`` plus that run's position there."
+        )
+    )
     task_run_id: UUID
     status: SetStateStatus
     reason: str | None = None

@@ -646,3 +646,177 @@ async def test_the_garbage_collector_runs_again_after_a_batch_whatever_its_answe
     assert gc.isenabled()
     assert (await api.post("/task_runs/batch", json={"task_runs": "nope"})).status_code == 422
     assert gc.isenabled()
+
+
+# --- ended runs: a creation and its final state as one array -------------------------
+
+
+def _ended(
+    flow_run_id: str | None,
+    key: str,
+    started: str,
+    ended: str,
+    final: str = "COMPLETED",
+    *,
+    run_id: str | None = None,
+    flow_run_run_count: int = 1,
+    retries: int | None = 0,
+) -> list:
+    return [
+        run_id or str(uuid.uuid4()),
+        flow_run_id,
+        key,
+        "0",
+        f"{key}-0",
+        flow_run_run_count,
+        retries,
+        started,
+        ended,
+        final,
+    ]
+
+
+def _as_records(run: list) -> tuple[dict, dict]:
+    """The creation and the proposal an ended run stands for."""
+    run_id, flow_run_id, key, dynamic_key, name, count, retries, started, ended, final = run
+    creation = {
+        "id": run_id,
+        "task_key": key,
+        "dynamic_key": dynamic_key,
+        "name": name,
+        "flow_run_id": flow_run_id,
+        "flow_run_run_count": count,
+        "state": {"type": "RUNNING", "timestamp": started},
+    }
+    if retries is not None:
+        creation["empirical_policy"] = {"retries": retries}
+    return creation, {"task_run_id": run_id, "state": {"type": final, "timestamp": ended}}
+
+
+async def test_ended_runs_are_stored_as_their_creation_and_final_state(
+    api: httpx.AsyncClient, flow_run: dict
+) -> None:
+    at = "2026-05-06T07:08:09.123456+00:00"
+    shapes = [
+        ("completed", at, "2026-05-06T07:08:10.5+00:00", "COMPLETED", 1, 0),
+        ("failed", "2026-05-06T12:38:09+05:30", "2026-05-06T07:09:00Z", "FAILED", 2, 3),
+        ("crashed", at, at, "CRASHED", 1, None),
+        ("backwards", "2026-05-06T07:08:10+00:00", at, "CANCELLED", 1, 0),
+    ]
+    ended = [
+        _ended(flow_run["id"], key, start, end, final, flow_run_run_count=count, retries=retries)
+        for key, start, end, final, count, retries in shapes
+    ]
+    ended.append(_ended(None, "alone", at, "2026-05-06T07:08:09.2+00:00"))
+    # The same runs, with ids of their own, as creations and proposals.
+    as_records = [_as_records([str(uuid.uuid4()), *run[1:]]) for run in ended]
+
+    one = (await api.post("/task_runs/batch", json={"ended_runs": ended})).json()
+    other = (
+        await api.post(
+            "/task_runs/batch",
+            json={
+                "task_runs": [creation for creation, _ in as_records],
+                "states": [proposal for _, proposal in as_records],
+            },
+        )
+    ).json()
+
+    assert one == other == {"created": 5, "accepted": 5, "refused": [], "repeated": 0}
+    for run, (creation, _) in zip(ended, as_records, strict=True):
+        stored = (await api.get(f"/task_runs/{run[0]}")).json()
+        expected = (await api.get(f"/task_runs/{creation['id']}")).json()
+        assert _without_ids_and_times(stored) == _without_ids_and_times(expected)
+        for key in ("start_time", "end_time", "expected_start_time", "total_run_time"):
+            assert stored[key] == expected[key], key
+        assert (stored["state_type"], stored["run_count"]) == (run[-1], 1)
+        assert stored["flow_run_run_count"] == run[5]
+        assert stored["empirical_policy"]["retries"] == run[6]
+        # (Two states at the same instant are listed in either order.)
+        histories = [
+            sorted(await history(api, run_id), key=lambda s: (_instant(s["timestamp"]), s["type"]))
+            for run_id in (run[0], creation["id"])
+        ]
+        assert sorted((s["type"], s["name"]) for s in histories[0]) == sorted(
+            [("RUNNING", "Running"), (run[-1], run[-1].title())]
+        )
+        assert [s["state_details"]["task_run_id"] for s in histories[0]] == [run[0], run[0]]
+        assert [_without_ids_and_times(s) for s in histories[0]] == [
+            _without_ids_and_times(s) for s in histories[1]
+        ]
+        assert [_instant(s["timestamp"]) for s in histories[0]] == [
+            _instant(s["timestamp"]) for s in histories[1]
+        ]
+    counted = await api.post(
+        "/task_runs/count", json={"flow_runs": {"id": {"any_": [flow_run["id"]]}}}
+    )
+    assert counted.json() == 8
+
+
+async def test_ended_runs_take_their_place_before_the_batch_proposals(
+    api: httpx.AsyncClient, flow_run: dict
+) -> None:
+    at, later = "2026-05-06T07:08:09+00:00", "2026-05-06T07:08:10+00:00"
+    sent_before = _ended(flow_run["id"], "before", at, later)
+    await api.post("/task_runs/batch", json={"ended_runs": [sent_before]})
+    followed = _ended(flow_run["id"], "followed", at, later)
+    twice = _ended(flow_run["id"], "twice", at, later)
+    created = create(flow_run["id"], "created", state={"type": "RUNNING", "timestamp": at})
+    also_created = _ended(flow_run["id"], "created", at, later, "FAILED", run_id=created["id"])
+    batch = {
+        "task_runs": [created],
+        "states": [
+            # refused: the ended run is already Completed when this is judged
+            {"task_run_id": followed[0], "state": {"type": "RUNNING"}},
+        ],
+        "ended_runs": [
+            followed,
+            sent_before,  # delivered again: repeated
+            twice,
+            [*twice[:8], "2026-05-06T07:08:11+00:00", "FAILED"],  # refused: already ended
+            also_created,  # the final state of the run created above
+        ],
+    }
+
+    answer = await api.post("/task_runs/batch", json=batch)
+
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert (result["created"], result["accepted"], result["repeated"]) == (3, 3, 1)
+    assert [(r["index"], r["task_run_id"], r["status"]) for r in result["refused"]] == [
+        (0, followed[0], "REJECT"),
+        (4, twice[0], "REJECT"),
+    ]
+    for run, final in ((followed, "COMPLETED"), (twice, "COMPLETED"), (created, "FAILED")):
+        run_id = run["id"] if isinstance(run, dict) else run[0]
+        assert [s["type"] for s in await history(api, run_id)] == ["RUNNING", final]
+    assert [s["type"] for s in await history(api, sent_before[0])] == ["RUNNING", "COMPLETED"]
+
+
+@pytest.mark.parametrize(
+    ("position", "value", "named"),
+    [
+        (7, "2026-05-06T07:08:09", "timezone"),
+        (9, "RUNNING", "COMPLETED"),
+        (6, "two", "integer"),
+        (2, "", "at least 1 character"),
+        (0, "not-an-id", "UUID"),
+    ],
+)
+async def test_an_ended_run_that_is_not_valid_is_refused_with_its_place_named(
+    api: httpx.AsyncClient, flow_run: dict, position: int, value: str, named: str
+) -> None:
+    good = _ended(flow_run["id"], "good", "2026-05-06T07:08:09Z", "2026-05-06T07:08:10Z")
+    bad = list(good)
+    bad[0] = str(uuid.uuid4())
+    bad[position] = value
+
+    answer = await api.post("/task_runs/batch", json={"ended_runs": [good, bad]})
+
+    assert answer.status_code == 422
+    [error] = answer.json()["errors"]
+    assert error["loc"] == ["body", "ended_runs", 1, position]
+    assert named in error["msg"]
+    field = {0: "id", 2: "task_key", 6: "retries", 7: "started", 9: "final_type"}[position]
+    assert answer.json()["detail"].startswith(f"Invalid request: ended_runs.1.{field}: ")
+    assert (await api.post("/task_runs/count")).json() == 0

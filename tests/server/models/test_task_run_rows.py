@@ -166,9 +166,11 @@ async def test_stored_rows_are_what_the_column_types_write(
     stored, typed = databases
     written: list[tuple[Any, ...]] = []
 
-    def write_both(session: Session, runs: Any, states: Any, now: dt.datetime, *plain: Any) -> None:
+    def write_both(
+        session: Session, runs: Any, states: Any, now: dt.datetime, *plain: Any, **ended: Any
+    ) -> None:
         runs = list(runs)
-        stored_form.write_stored(session, runs, states, now, *plain)
+        stored_form.write_stored(session, runs, states, now, *plain, **ended)
         written.append((runs, states, now))
 
     # Every run decided state by state, so that both writers get the same states
@@ -349,6 +351,68 @@ async def test_runs_written_from_their_proposals_are_what_deciding_each_state_wr
             assert _without_run_id(a.get("state_details")) == _without_run_id(
                 b.get("state_details")
             )
+
+
+def _ended_runs() -> list[list[Any]]:
+    """Ended runs in every shape: zones, equal and reversed times, policies, no flow run."""
+    at = "2026-05-06T07:08:09.123456+00:00"
+    flow_run = str(FLOW_RUN_ID)
+    return [
+        [str(uuid.uuid4()), flow_run, key, "0", f"{key}-0", count, retries, start, end, final]
+        for key, count, retries, start, end, final in (
+            ("done", 1, 0, at, "2026-05-06T07:08:10.5+00:00", "COMPLETED"),
+            ("zoned", 2, 3, "2026-05-06T12:38:09+05:30", "2026-05-06T07:09:00Z", "FAILED"),
+            ("instant", 1, None, at, at, "CRASHED"),
+            ("reversed", 1, 0, "2026-05-06T07:08:10-08:00", at, "CANCELLED"),
+        )
+    ] + [[str(uuid.uuid4()), None, "alone", "0", "alone-0", 0, None, at, at, "COMPLETED"]]
+
+
+def _as_creations(ended: list[list[Any]]) -> TaskRunBatch:
+    runs, states = [], []
+    for run_id, flow_run_id, key, dynamic_key, name, count, retries, start, end, final in ended:
+        runs.append(
+            _created(
+                run_id,
+                key,
+                "RUNNING",
+                start,
+                dynamic_key=dynamic_key,
+                name=name,
+                flow_run_id=flow_run_id,
+                flow_run_run_count=count,
+                **({} if retries is None else {"empirical_policy": {"retries": retries}}),
+            )
+        )
+        states.append({"task_run_id": run_id, "state": {"type": final, "timestamp": end}})
+    return TaskRunBatch.model_validate({"task_runs": runs, "states": states})
+
+
+async def test_ended_runs_are_written_as_deciding_their_two_states_writes(
+    databases: tuple[Database, Database], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain, decided = databases
+    ended = _ended_runs()
+
+    first = await plain.write(
+        task_runs.apply_batch, TaskRunBatch.model_validate({"ended_runs": ended})
+    )
+    monkeypatch.setattr(rows.NewRun, "is_plain", lambda self: False)
+    second = await decided.write(task_runs.apply_batch, _as_creations(ended))
+
+    assert (
+        first.model_dump()
+        == second.model_dump()
+        == {"created": 5, "accepted": 5, "refused": [], "repeated": 0}
+    )
+    for query, changing in (
+        ("SELECT * FROM task_run ORDER BY id", {"state_id", "created", "updated"}),
+        ("SELECT * FROM task_run_state ORDER BY task_run_id, timestamp, type", {"id"}),
+    ):
+        one, other = (_by_column(db, query, changing) for db in (plain, decided))
+        assert len(one) == len(other) > 0
+        for a, b in zip(one, other, strict=True):
+            assert {k: (v, b[k]) for k, v in a.items() if v != b[k]} == {}
 
 
 def _by_column(db: Database, query: str, changing: set[str]) -> list[dict[str, Any]]:

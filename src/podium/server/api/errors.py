@@ -9,12 +9,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from podium.schemas.actions import ENDED_RUN_FIELDS
 from podium.server.errors import ServerError
+
+# Lists of arrays whose items are fields by position: a message names the field.
+_POSITIONAL = {"ended_runs": ENDED_RUN_FIELDS}
 
 
 def _location(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
-    return ".".join(parts) or "body"
+    parts = [p for p in loc if p not in ("body", "query", "path")]
+    for at, part in enumerate(parts[:-2]):
+        fields = _POSITIONAL.get(part) if isinstance(part, str) else None
+        position = parts[at + 2]
+        if fields is not None and isinstance(position, int) and position < len(fields):
+            parts[at + 2] = fields[position]
+    return ".".join(map(str, parts)) or "body"
 
 
 def describe_validation_errors(errors: list[dict[str, Any]]) -> str:

@@ -21,6 +21,7 @@ from podium.schemas import actions
 from podium.schemas.core import TaskRunPolicy
 from podium.schemas.states import (
     DEFAULT_STATE_NAMES,
+    TERMINAL_STATES,
     State,
     StateCreate,
     StateDetails,
@@ -197,6 +198,7 @@ class NewRun:
 _NO_TIMES = RunTimes(0, None, None, _NO_TIME, None, None)
 _PENDING = actions.TaskRunBatchState(type=StateType.PENDING)
 _SCHEDULED = StateType.SCHEDULED
+_RUNNING = StateType.RUNNING
 
 
 class Policies:
@@ -213,10 +215,23 @@ class Policies:
     def of(self, record: Record) -> tuple[dict[str, Any], str]:
         policy = record.empirical_policy
         if policy is None:
-            if self._default is None:
-                self._default = self._of_policy(_NO_POLICY)
-            return self._default
+            return self.of_default()
         return self._of_policy(policy)
+
+    def of_default(self) -> tuple[dict[str, Any], str]:
+        """The policy of a run that gives none."""
+        if self._default is None:
+            self._default = self._of_policy(_NO_POLICY)
+        return self._default
+
+    def of_retries(self, retries: int | None) -> tuple[dict[str, Any], str]:
+        """The policy of an ended run: its number of retries alone (none if None)."""
+        if retries is None:
+            return self.of_default()
+        found = self._seen.get(retries)  # the key :meth:`_of_policy` gives it
+        if found is None:
+            found = self._of_policy(TaskRunPolicy(retries=retries))
+        return found
 
     def _of_policy(self, policy: TaskRunPolicy) -> tuple[dict[str, Any], str]:
         delay, jitter = policy.retry_delay, policy.retry_jitter_factor
@@ -232,6 +247,38 @@ class Policies:
             dumped = policy.model_dump(mode="json")
             found = self._seen[key] = (dumped, json_dumps(dumped))
         return found
+
+
+def creation_of(run: actions.EndedRun) -> actions.TaskRunBatchRun:
+    """The creation an ended run stands for: its fields, started Running."""
+    run_id, flow_run_id, task_key, dynamic_key, name, run_count, retries, started, _, _ = run
+    return actions.TaskRunBatchRun.model_construct(
+        task_key=task_key,
+        dynamic_key=dynamic_key,
+        id=run_id,
+        name=name,
+        flow_run_id=flow_run_id,
+        flow_run_run_count=run_count,
+        empirical_policy=None if retries is None else TaskRunPolicy(retries=retries),
+        state=actions.TaskRunBatchState.model_construct(type=_RUNNING, timestamp=started),
+    )
+
+
+def final_proposal(run: actions.EndedRun) -> actions.TaskRunBatchProposal:
+    """The proposal of an ended run's final state."""
+    state = actions.TaskRunBatchState.model_construct(type=run[-1], timestamp=run[-2])
+    return actions.TaskRunBatchProposal.model_construct(task_run_id=run[0], state=state)
+
+
+def ended_plainly() -> frozenset[StateType]:
+    """The final states an ended run may reach with every state accepted as proposed.
+
+    None when a rule concerns a new run's Running; otherwise those of the final
+    states no rule concerns after Running.
+    """
+    if may_object("task_run", None, _RUNNING):
+        return frozenset()
+    return frozenset(kind for kind in TERMINAL_STATES if not may_object("task_run", _RUNNING, kind))
 
 
 def present_ids(session: Session, table: Table, ids: Collection[UUID]) -> set[UUID]:

@@ -21,6 +21,7 @@ from uuid import UUID
 from sqlalchemy.orm import Session
 
 from podium._ids import hex_of_int, new_hexes
+from podium.schemas.actions import EndedRun
 from podium.schemas.states import DEFAULT_STATE_NAMES, TERMINAL_STATES, StateDetails, StateType
 from podium.server.database.prepared import sqlite_driver
 from podium.server.database.types import json_dumps, sqlite_interval, sqlite_timestamp
@@ -196,12 +197,15 @@ def write_stored(
     now: dt.datetime,
     plain: Collection[NewRun] = (),
     ticks: Ticks | None = None,
+    ended: Collection[EndedRun] = (),
+    policy_of: Callable[[int | None], tuple[Any, str]] | None = None,
 ) -> None:
     """Insert the batch's new runs, then the states it accepted (``(run id, state)``).
 
     ``runs`` were decided state by state; ``plain`` runs are written with every
     state the batch gives them, their times taken from ``ticks`` where a state
-    has none.
+    has none; ``ended`` runs with their two states, and the policy ``policy_of``
+    gives for their retries.
     """
     connection = session.connection()
     texts = _Texts()
@@ -240,6 +244,9 @@ def write_stored(
     state_rows = (
         _plain_rows(plain, ticks or Ticks(now), run_rows, created, texts, hex_of) if plain else []
     )
+    if ended:
+        assert policy_of is not None
+        _ended_rows(ended, policy_of, run_rows, state_rows, created, texts, hex_of)
     if run_rows:
         _insert_runs(connection, run_rows)
     if states:
@@ -412,6 +419,77 @@ def _plain_rows(
         head = (state_hex, kind._value_, name, stamp)
         append_run(_run_row(run, run_hex, times, head, created, texts, hex_of))
     return state_rows
+
+
+def _ended_rows(
+    runs: Collection[EndedRun],
+    policy_of: Callable[[int | None], tuple[Any, str]],
+    run_rows: list[tuple[Any, ...]],
+    state_rows: list[tuple[Any, ...]],
+    created: str | None,
+    texts: _Texts,
+    hex_of: Callable[[UUID], str],
+) -> None:
+    """Append the rows of ended runs and of their two states.
+
+    What the first branch of :func:`_plain_rows` writes for a creation and its final
+    state, from the arrays as they were validated: no record, no state object.
+    """
+    fresh = texts.text
+    interval = texts.interval
+    append = state_rows.append
+    append_run = run_rows.append
+    state_ids = new_hexes(2 * len(runs))
+    next_id = state_ids.pop
+    for run_id, flow_run_id, key, dynamic_key, name, flow_count, retries, start, end, final in runs:
+        run_hex = hex_of_int(run_id.int)
+        own_details = f'{{"task_run_id":"{_dashed(run_hex)}"}}'
+        start_text, end_text = fresh(start), fresh(end)
+        final_type = final._value_
+        final_name = DEFAULT_STATE_NAMES[final]
+        final_hex = next_id()
+        append(
+            (
+                run_hex,
+                next_id(),
+                _RUNNING_TEXT,
+                _RUNNING_NAME,
+                start_text,
+                None,
+                own_details,
+                "null",
+            )
+        )
+        append((run_hex, final_hex, final_type, final_name, end_text, None, own_details, "null"))
+        append_run(
+            (
+                run_hex,
+                None if flow_run_id is None else hex_of(flow_run_id),
+                name,
+                key,
+                dynamic_key,
+                None,  # cache key
+                None,  # cache expiration
+                None,  # task version
+                policy_of(retries)[1],
+                "[]",  # tags
+                "{}",  # labels
+                "{}",  # task inputs
+                flow_count,
+                1,  # its own run count
+                interval(end - start if end > start else _NO_TIME),
+                start_text,
+                end_text,
+                start_text,  # expected start
+                None,  # next scheduled start
+                created,
+                created,
+                final_hex,
+                final_type,
+                final_name,
+                end_text,
+            )
+        )
 
 
 _TYPE_AND_TIME = frozenset({"type", "timestamp"})

@@ -42,6 +42,9 @@ from podium.server.models._task_run_rows import (
     NewRun,
     Policies,
     Ticks,
+    creation_of,
+    ended_plainly,
+    final_proposal,
     present_ids,
     run_values,
     write_typed,
@@ -102,13 +105,19 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
     with it.
     """
     now = dt.datetime.now(dt.UTC)
+    stored = writes_stored(session)
+    ended = batch.ended_runs
     # Runs are looked up by their ids' integers: hashing or comparing a UUID runs
     # Python code, and a batch did either a dozen times per run.
     wanted = [run.id for run in batch.task_runs if run.id is not None]
+    wanted.extend([item[0] for item in ended])
     known = {run_id.int for run_id in present_ids(session, TASK_RUN_TABLE, wanted)}
     flow_runs = {
         r.flow_run_id.int: r.flow_run_id for r in batch.task_runs if r.flow_run_id is not None
     }
+    for item in ended:
+        if item[1] is not None:
+            flow_runs[item[1].int] = item[1]
     missing = set(flow_runs.values()) - present_ids(session, FLOW_RUN_TABLE, flow_runs.values())
     if missing:
         raise NotFound.of("Flow run", sorted(map(str, missing))[0], field="flow_run_id")
@@ -123,11 +132,34 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
             continue
         new[run_id.int] = NewRun(run, run_id, policies.of(run))
 
+    # Ended runs are written straight from their arrays where rows are built in
+    # stored form and no rule concerns their two transitions; the others become
+    # a creation and a proposal, made before every proposal of ``states``.
+    for_others: list[tuple[int, actions.TaskRunBatchProposal]] = []
+    quick: dict[int, tuple[int, actions.EndedRun]] = {}  # with its index
+    plain_ends = ended_plainly() if stored else frozenset()
+    first_index = len(batch.states)
+    for position, item in enumerate(ended):
+        key, index = item[0].int, first_index + position
+        if key not in known and key not in new and key not in quick:
+            if item[-1] in plain_ends:
+                quick[key] = (index, item)
+            else:
+                new[key] = _decided(index, item, policies)
+            continue
+        # Created before, or earlier in this batch: its final state is one more proposal.
+        target = new.get(key)
+        if target is None and key in quick:
+            target = new[key] = _decided(*quick.pop(key), policies)
+        (for_others if target is None else target.later).append((index, final_proposal(item)))
+
     # Each new run takes its proposals, to be decided with its other states
     # below (runs are independent); the rest are for runs written before.
-    for_others: list[tuple[int, actions.TaskRunBatchProposal]] = []
     for index, proposal in enumerate(batch.states):
-        target = new.get(proposal.task_run_id.int)
+        key = proposal.task_run_id.int
+        target = new.get(key)
+        if target is None and key in quick:
+            target = new[key] = _decided(*quick.pop(key), policies)
         if target is None:
             for_others.append((index, proposal))
         else:
@@ -182,7 +214,7 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
     # stored form (SQLite); the others are decided state by state.
     plain: list[NewRun] = []
     decided: list[NewRun] = []
-    stored = writes_stored(session)
+    accepted += len(quick)
     for created in new.values():
         if stored and created.is_plain():
             plain.append(created)
@@ -203,7 +235,16 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
     refused.sort(key=_index)
 
     if stored:
-        write_stored(session, decided, accepted_states, now, plain, ticks)
+        write_stored(
+            session,
+            decided,
+            accepted_states,
+            now,
+            plain,
+            ticks,
+            ended=[run for _, run in quick.values()],
+            policy_of=policies.of_retries,
+        )
     else:
         write_typed(session, decided, accepted_states, now)
     if changed:
@@ -216,8 +257,16 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
         ]
         session.execute(update(table).where(table.c.id == bindparam("run_id")), rows)
     return TaskRunBatchResult(
-        created=len(new), accepted=accepted, refused=refused, repeated=repeated
+        created=len(new) + len(quick), accepted=accepted, refused=refused, repeated=repeated
     )
+
+
+def _decided(index: int, run: actions.EndedRun, policies: Policies) -> NewRun:
+    """An ended run as a creation and its final state's proposal (at ``index``), to be
+    decided state by state with the batch's other proposals for it."""
+    created = NewRun(creation_of(run), run[0], policies.of_retries(run[6]))
+    created.later.append((index, final_proposal(run)))
+    return created
 
 
 def _holds(session: Session, run_id: UUID, proposed: actions.TaskRunBatchState) -> bool:
