@@ -128,7 +128,7 @@ class TaskRun(RunMixin, Base):
     )  # sort_order: last, where the mixin's column stands in databases made before
     task_key: Mapped[str] = mapped_column(String)
     dynamic_key: Mapped[str] = mapped_column(String)
-    cache_key: Mapped[str | None] = mapped_column(String, index=True)
+    cache_key: Mapped[str | None] = mapped_column(String)
     cache_expiration: Mapped[dt.datetime | None] = mapped_column(Timestamp())
     task_version: Mapped[str | None] = mapped_column(String)
     task_inputs: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
