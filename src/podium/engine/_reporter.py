@@ -5,7 +5,8 @@ plain task) and hands each record to the reporter: a creation (the shape of
 :class:`~podium.schemas.actions.TaskRunCreate`, with the run's first state) and state
 proposals, as plain JSON-ready dicts (:mod:`podium.engine._records`). The reporter's
 thread sends them with ``report_task_runs`` (one request, one transaction per batch;
-creations are idempotent by id). The flow engine calls
+creations are idempotent by id); a run created and ended between two sends goes as
+one array (:func:`batch_of`). The flow engine calls
 :meth:`TaskRunReporter.flush` before it proposes the flow run's final state, so a
 finished flow run never shows a task run still running.
 
