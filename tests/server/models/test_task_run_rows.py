@@ -576,6 +576,72 @@ async def test_batches_of_any_size_use_a_few_statement_sizes_and_write_every_row
     assert len(_raw(stored, "task_run_state")) == 2 * sum(sizes)
 
 
+async def test_ended_runs_of_any_number_are_written_whole_in_a_few_statement_sizes(
+    databases: tuple[Database, Database], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored, _ = databases
+    executed: list[int] = []
+    real_statement = stored_form._Insert._statement
+
+    def counting(self: stored_form._Insert, size: int) -> str:
+        executed.append(size)
+        return real_statement(self, size)
+
+    monkeypatch.setattr(stored_form._Insert, "_statement", counting)
+    at, later = "2026-05-06T07:08:09.5+00:00", "2026-05-06T07:08:10.25+00:00"
+    sizes = [1, 6, 101, 733, 2 * stored_form._STATEMENT_ROWS[0] + 1]
+    sent: dict[str, tuple[int, int]] = {}
+    for size in sizes:
+        finals = ["COMPLETED" if i % 2 else "FAILED" for i in range(size)]
+        ended = [
+            [
+                str(uuid.uuid4()),
+                str(FLOW_RUN_ID),
+                f"k{size}",
+                str(i),
+                f"n{i}",
+                1,
+                0,
+                at,
+                later,
+                final,
+            ]
+            for i, final in enumerate(finals)
+        ]
+        sent.update({uuid.UUID(run[0]).hex: (size, i) for i, run in enumerate(ended)})
+        batch = TaskRunBatch.model_validate({"ended_runs": ended})
+        result = await stored.write(task_runs.apply_batch, batch)
+        assert (result.created, result.accepted) == (size, size)
+
+    assert set(executed) <= set(stored_form._STATEMENT_ROWS)
+    columns = list(rows.TASK_RUN_TABLE.columns.keys())
+    runs = {row[columns.index("id")]: row for row in _raw(stored, "task_run")}
+    assert runs.keys() == sent.keys()
+    for run_id, row in runs.items():
+        size, i = sent[run_id]
+        value = dict(zip(columns, row, strict=True))
+        assert (value["task_key"], value["dynamic_key"], value["name"]) == (
+            f"k{size}",
+            str(i),
+            f"n{i}",
+        )
+        assert value["state_type"] == ("COMPLETED" if i % 2 else "FAILED")
+        assert value["created"] == value["updated"] is not None
+        assert (value["start_time"], value["end_time"]) == (
+            "2026-05-06 07:08:09.500000",
+            "2026-05-06 07:08:10.250000",
+        )
+    states = _raw(stored, "task_run_state")
+    assert len(states) == 2 * len(sent)
+    by_run: dict[str, list[str]] = {}
+    for state in states:
+        by_run.setdefault(state[0], []).append(state[2])
+    assert {run_id: sorted(types) for run_id, types in by_run.items()} == {
+        run_id: sorted(["RUNNING", "COMPLETED" if i % 2 else "FAILED"])
+        for run_id, (_, i) in sent.items()
+    }
+
+
 async def test_present_ids_are_found_among_any_number_of_ids_asked(
     databases: tuple[Database, Database],
 ) -> None:
