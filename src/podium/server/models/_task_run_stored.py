@@ -201,6 +201,8 @@ _insert_ended_states = _TemplateInsert(
 
 
 _ZERO_INTERVAL = sqlite_interval(_NO_TIME)
+# ``%`` formatting: half the cost of a format spec in an f-string (``{x:06d}``).
+_MICROSECONDS = "%06d"
 
 
 class _Texts:
@@ -236,8 +238,8 @@ class _Texts:
         whole = (value.days, value.seconds)
         head = self._intervals.get(whole)
         if head is None:
-            head = self._intervals[whole] = sqlite_interval(value)[:19]
-        return f"{head}.{value.microseconds:06d}"
+            head = self._intervals[whole] = sqlite_interval(value)[:19] + "."
+        return head + _MICROSECONDS % value.microseconds
 
     def text(self, value: dt.datetime) -> str:
         """The stored text of a time read once (:meth:`of` keeps it for the next reads)."""
@@ -253,8 +255,8 @@ class _Texts:
         second = (value.year, value.month, value.day, value.hour, value.minute, value.second)
         head = self._seconds.get(second)
         if head is None:
-            head = self._seconds[second] = sqlite_timestamp(value)[:19]
-        return f"{head}.{value.microsecond:06d}"
+            head = self._seconds[second] = sqlite_timestamp(value)[:19] + "."
+        return head + _MICROSECONDS % value.microsecond
 
 
 def write_stored(
