@@ -88,18 +88,20 @@ def batch_of(items: list[Record]) -> Record:
     creations: list[Record | None] = []
     proposals: list[Record] = []
     ended: list[list[Any]] = []
-    # Creations that may end in this batch, by run id: their place in ``creations``.
-    open_runs: dict[UUID, int] = {}
+    # Creations that may end in this batch, by their id's integer (hashing a UUID
+    # runs Python code; an id in text as it is): their place in ``creations``.
+    open_runs: dict[Any, int] = {}
     for item in items:
-        if "task_run_id" in item:
-            place = open_runs.pop(item["task_run_id"], None)
+        run_id = item.get("task_run_id")
+        if run_id is not None:
+            place = open_runs.pop(run_id.int if type(run_id) is UUID else run_id, None)
             if place is not None:
                 state = item["state"]
                 if (
                     len(item) == 2  # not forced
                     and len(state) == 2
                     and state.get("type") in _FINAL
-                    and _aware(state.get("timestamp"))
+                    and getattr(state.get("timestamp"), "tzinfo", None) is not None
                 ):
                     run = creations[place]
                     creations[place] = None
@@ -126,11 +128,12 @@ def batch_of(items: list[Record]) -> Record:
             if (
                 len(state) == 2
                 and state.get("type") == "RUNNING"
-                and _aware(state.get("timestamp"))
+                and getattr(state.get("timestamp"), "tzinfo", None) is not None  # aware
                 and _NEEDED_KEYS <= item.keys() <= _ENDING_KEYS
                 and (policy is _NO_RETRIES or policy.keys() == _RETRIES_ONLY)
             ):
-                open_runs[item["id"]] = len(creations)
+                run_id = item["id"]
+                open_runs[run_id.int if type(run_id) is UUID else run_id] = len(creations)
             creations.append(item)
     batch: Record = {"task_runs": [c for c in creations if c is not None], "states": proposals}
     if ended:
@@ -146,11 +149,6 @@ _RETRIES_ONLY = frozenset({"retries"})
 _NO_RETRIES: Record = {"retries": None}
 _FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
 _NO_STATE: Record = {}
-
-
-def _aware(timestamp: Any) -> bool:
-    """Whether a record's time is one an ended run can carry (an aware datetime)."""
-    return getattr(timestamp, "tzinfo", None) is not None
 
 
 class CollectingReporter:
