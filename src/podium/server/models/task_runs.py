@@ -89,9 +89,10 @@ def apply_batch(session: Session, batch: actions.TaskRunBatch) -> TaskRunBatchRe
     """Create the batch's task runs, then apply its state proposals in order.
 
     An ended run (:data:`~podium.schemas.actions.EndedRun`) is a creation whose
-    final state is proposed before every proposal of ``states``. Each proposal is judged by the same policy as a single ``set_state``, in
-    the batch's order for its run (runs do not depend on each other, so a new
-    run's states are decided together). A new run none of whose proposals any
+    final state is proposed before every proposal of ``states``. Each proposal
+    is judged by the same policy as a single ``set_state``, in the batch's
+    order for its run (runs do not depend on each other, so a new run's states
+    are decided together). A new run none of whose proposals any
     rule concerns is written straight from them where the database allows
     (see :meth:`NewRun.is_plain`). The writes are then made in bulk: one
     insert for the new runs (with their final columns), one for all accepted
