@@ -80,7 +80,7 @@ _settling = threading.Lock()  # guards every RunFuture's state changes: each hol
 logger = logging.getLogger("podium.futures")
 
 
-class RunFuture(Generic[R]):
+class RunFuture(RunStatus, Generic[R]):
     """The outcome of one run queued on a thread pool: a lighter ``concurrent.futures.Future``.
 
     It answers the same calls (``result``, ``exception``, ``done``, ``cancel``,
@@ -91,11 +91,15 @@ class RunFuture(Generic[R]):
     collected, where the cyclic collector scans them again and again. Here one lock
     guards every future's changes, and the object to wait on is made only when
     someone waits for a run still going.
+
+    It is also the run's :class:`RunStatus` (the engine updates its ``type``): one
+    object less per run.
     """
 
     __slots__ = ("_callbacks", "_event", "_exception", "_result", "_state")
 
     def __init__(self) -> None:
+        self.type = StateType.PENDING
         self._state = _PENDING
         self._result: R | None = None
         self._exception: BaseException | None = None
@@ -146,7 +150,8 @@ class RunFuture(Generic[R]):
             self._result, self._exception = result, exception
             self._state = _FINISHED  # last: a reader that sees it done sees the outcome
             event, callbacks, self._callbacks = self._event, self._callbacks, None
-        self._notify(event, callbacks)
+        if event is not None or callbacks:  # (mostly neither: a call saved per run)
+            self._notify(event, callbacks)
 
     def _notify(
         self,
@@ -200,13 +205,6 @@ class RunFuture(Generic[R]):
                 if type(result) is CompletedRun:
                     result = self._result = result.to_state()  # type: ignore[assignment]
         return result  # type: ignore[return-value]
-
-    def completed_value(self) -> tuple[bool, Any]:
-        """``(True, value)`` for a run that returned ``value`` and whose State nobody built."""
-        result = self._result
-        if self._state == _FINISHED and type(result) is CompletedRun:
-            return True, result.value
-        return False, None
 
     def add_done_callback(self, fn: Callable[[RunFuture[R]], object]) -> None:
         """Call ``fn(self)`` once the run is done (at once if it is)."""
@@ -276,7 +274,7 @@ class PodiumConcurrentFuture(PodiumFuture[R]):
         wrapped: concurrent.futures.Future[State[R]] | RunFuture[State[R]],
         status: RunStatus | None = None,
     ) -> None:
-        super().__init__(task_run_id)
+        self.task_run_id = task_run_id  # what ``PodiumFuture.__init__`` does, without ``super()``
         self.wrapped_future = wrapped
         self._status = status
 
@@ -324,15 +322,19 @@ class PodiumConcurrentFuture(PodiumFuture[R]):
         return True
 
     def result(self, timeout: float | None = None, raise_on_failure: bool = True) -> R:
-        if not self._wait(timeout):
+        future = self.wrapped_future
+        is_run_future = type(future) is RunFuture
+        # A thread-pool run that is done (most, when a flow collects a ``.map``'s
+        # results) needs no wait; one that returned a plain value whose State nobody
+        # built gives the value, read here without a call.
+        if not (is_run_future and future._state == _FINISHED) and not self._wait(timeout):
             raise TimeoutError(
                 f"Task run {self.task_run_id} did not finish within {timeout} second(s)."
             )
-        future = self.wrapped_future
-        if type(future) is RunFuture:
-            returned, value = future.completed_value()
-            if returned:
-                return value
+        if is_run_future:
+            result = future._result
+            if type(result) is CompletedRun:
+                return result.value
         return self._final().result(raise_on_failure=raise_on_failure)
 
     def add_done_callback(self, fn: Callable[[PodiumFuture[R]], None]) -> None:

@@ -15,11 +15,12 @@ import hashlib
 import inspect
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from itertools import repeat
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from podium.annotations import NotSet, quote, unmapped
 from podium.cache_policies import DEFAULT, INPUTS, NO_CACHE, TASK_SOURCE, CachePolicy
-from podium.context import FlowRunContext
+from podium.context import FlowRunContext, current_flow_run_context
 from podium.engine._identity import mapped_call_identities, task_call_identity
 from podium.engine._params import CallSignature
 from podium.engine._records import policy_record
@@ -209,8 +210,11 @@ class Task(Generic[P, R]):
 
         For an async task this returns a coroutine to await.
         """
-        parameters = self._bind(args, kwargs)
-        flow_ctx = FlowRunContext.get()
+        if self.__self__ is None:
+            parameters = self._call.bind(args, kwargs)  # ``_bind`` without its call
+        else:
+            parameters = self._bind(args, kwargs)
+        flow_ctx = current_flow_run_context()
         dynamic_key, index = task_call_identity(self.task_key, flow_ctx, sys._getframe(1))
         runner = run_task_async if self.isasync else run_task_sync
         return runner(
@@ -256,16 +260,9 @@ class Task(Generic[P, R]):
         parameters = self._bind(args, kwargs)
         frame = sys._getframe(1)
         calls = _mapped_calls(self.name, parameters)
-        futures: PodiumFutureList[R] = PodiumFutureList()
-        runner = flow_ctx.task_runner
         identities = mapped_call_identities(self.task_key, flow_ctx, frame, len(calls))
-        for call, (dynamic_key, index) in zip(calls, identities, strict=True):
-            futures.append(
-                runner.submit(
-                    self, call, wait_for, flow_ctx=flow_ctx, dynamic_key=dynamic_key, index=index
-                )
-            )
-        return futures
+        runs = flow_ctx.task_runner.submit_many(self, calls, wait_for, flow_ctx, identities)
+        return PodiumFutureList(runs)
 
     def _flow_context(self, what: str) -> FlowRunContext:
         flow_ctx = FlowRunContext.get()
@@ -302,11 +299,10 @@ def _mapped_calls(name: str, parameters: dict[str, Any]) -> list[dict[str, Any]]
         raise ValueError(f"Task {name!r}: .map() got iterables of different lengths: {detail}")
     count = next(iter(lengths.values()))
     order = list(parameters)
-    calls = []
-    for i in range(count):
-        call = {key: iterables[key][i] if key in iterables else static[key] for key in order}
-        calls.append(call)
-    return calls
+    # One column per parameter, zipped into rows: a dict built in C per call, where a
+    # comprehension per call looked each parameter up in two dicts.
+    columns = [iterables[key] if key in iterables else repeat(static[key], count) for key in order]
+    return [dict(zip(order, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def _task_key(fn: Any) -> str:

@@ -52,8 +52,13 @@ class CallSignature:
         Raises:
             ParameterBindError: the arguments do not fit the signature.
         """
-        if self._plain is not None:
-            quick = self._bind_plain(self._plain, args, kwargs)
+        plain = self._plain
+        if plain is not None:
+            if not kwargs and len(args) == len(plain):
+                # Every argument given by position: the commonest call, checked here
+                # rather than in ``_bind_plain`` to save a call per task run.
+                return dict(zip(self._names, args, strict=True))
+            quick = self._bind_plain(plain, args, kwargs)
             if quick is not None:
                 return quick
         try:
@@ -71,8 +76,6 @@ class CallSignature:
         A call that does not fit goes the general way, which names the problem.
         """
         given = len(args)
-        if not kwargs and given == len(plain):
-            return dict(zip(self._names, args, strict=True))
         if given > len(plain):
             return None
         bound: dict[str, Any] = {}
@@ -90,7 +93,14 @@ class CallSignature:
         return bound if from_kwargs == len(kwargs) else None
 
     def to_call(self, parameters: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
-        """``*args, **kwargs`` that call the function with ``parameters``."""
+        """``*args, **kwargs`` that call the function with ``parameters``.
+
+        ``kwargs`` may be ``parameters`` itself: a call with ``**kwargs`` gets a copy.
+        """
+        if self._plain is not None and tuple(parameters) == self._names:
+            # Every plain parameter, in order (what :meth:`bind` gives): the loop below
+            # would rebuild the same dict, for every task run.
+            return [], parameters
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
         for name, kind in self.kinds:

@@ -19,9 +19,10 @@ from podium.futures import PodiumFuture
 from podium.schemas.core import TaskRunInput
 from podium.schemas.states import State as StateSchema
 
-__all__ = ["UpstreamFailure", "resolve_inputs"]
+__all__ = ["SCALARS", "UpstreamFailure", "resolve_inputs"]
 
-_SCALARS = frozenset({str, int, float, bool, bytes, type(None), complex})
+SCALARS = frozenset({str, int, float, bool, bytes, type(None), complex})
+"""Types whose values hold no future or state (checked with ``type(value) in SCALARS``)."""
 
 
 class UpstreamFailure:
@@ -55,7 +56,7 @@ class _Resolver:
 
     def visit(self, value: Any, allowed: bool = False) -> Any:
         kind = type(value)
-        if kind in _SCALARS:
+        if kind in SCALARS:
             return value
         if isinstance(value, PodiumFuture):
             value.wait()
@@ -104,11 +105,19 @@ def resolve_inputs(
         The resolved parameters, the upstream runs per parameter (for ``task_inputs``),
         and the first upstream failure (``None`` if all completed or were allowed to fail).
     """
+    if not wait_for:
+        for value in parameters.values():
+            if type(value) not in SCALARS:
+                break
+        else:
+            # Nothing to resolve (most task calls): the parameters serve as they are,
+            # without a resolver or a copy.
+            return parameters, {}, None
     resolver = _Resolver()
     inputs: dict[str, list[TaskRunInput]] = {}
     resolved: dict[str, Any] = {}
     for name, value in parameters.items():
-        if type(value) in _SCALARS:
+        if type(value) in SCALARS:
             resolved[name] = value
             continue
         resolved[name] = resolver.visit(value)

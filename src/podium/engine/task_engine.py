@@ -13,21 +13,21 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from contextlib import AbstractContextManager
 from types import GeneratorType
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 from podium.context import FlowRunContext, TaskRunContext, TaskRunInfo, current_tags
 from podium.engine import _records as records
 from podium.engine._common import is_failure, new_id, retry_delay, run_hooks, run_hooks_async
 from podium.engine._reporter import get_reporter
-from podium.engine._resolve import resolve_inputs
+from podium.engine._resolve import SCALARS, resolve_inputs
 from podium.engine._results import cache_policy_of, result_store_for
 from podium.engine._timeouts import RunTimeout, async_timeout, sync_timeout
 from podium.exceptions import Abort, Pause, TerminationSignal, UpstreamTaskError
 from podium.futures import CompletedRun, RunStatus
 from podium.logging import capture_prints, flush_logs, setup_logging, task_run_logger
+from podium.logging._prints import print_capture_logger
 from podium.results import ResultStore
 from podium.schemas._base import now_utc
 from podium.schemas.core import TaskRunPolicy
@@ -52,9 +52,19 @@ __all__ = ["TaskRunEngine", "result_store_for", "run_task_async", "run_task_sync
 COMPLETED: Any = object()
 """A plain Completed outcome whose State object has not been built (it may never be)."""
 
+# ``now_utc()`` without its call: a task run takes the time twice.
+_now = dt.datetime.now
+_UTC = dt.UTC
+
+# The task run context's variable, set and reset by the engine itself (see
+# ``TaskRunEngine.__enter__``).
+_task_run_context = TaskRunContext._var
+
+_STATE_TYPES = (StateSchema, GeneratorType)  # a tuple: ``isinstance`` with a union is slower
+
 
 def _state_like(value: Any) -> bool:
-    if isinstance(value, StateSchema | GeneratorType):
+    if isinstance(value, _STATE_TYPES):
         return True
     if type(value) in (list, tuple, set) and value:
         return any(isinstance(item, StateSchema) for item in value)
@@ -62,40 +72,35 @@ def _state_like(value: Any) -> bool:
 
 
 class TaskRunEngine:
-    """The steps of one task run; the loops below call them in order."""
+    """The steps of one task run; the loops below call them in order.
+
+    Entering the engine enters the run's context and, when asked for, print capture,
+    for one attempt of the function.
+    """
+
+    # What most runs leave as it is, read from the class until a run sets its own:
+    # setting them all in ``__init__`` was about half of its bytecode.
+    value: Any = None
+    store: ResultStore | None = None
+    cache_key: str | None = None
+    cache_expiration: dt.datetime | None = None
+    completed_at: dt.datetime  # set by ``finish`` for a Completed run
+    delay = 0.0
+    _logger: Any = None
+    _prints: Any = None  # the print capture of the attempt in progress, if any
 
     def __init__(
         self,
         task: Any,
-        parameters: dict[str, Any],
-        wait_for: Any = None,
-        *,
         flow_ctx: FlowRunContext | None,
         task_run_id: UUID | None = None,
-        dynamic_key: str = "0",
-        index: int = 0,
         status: RunStatus | None = None,
-        task_inputs: dict[str, Any] | None = None,
     ) -> None:
         self.task = task
-        self.task_inputs = task_inputs
-        self.raw_parameters = parameters
-        self.wait_for = wait_for
         self.flow_ctx = flow_ctx
         self.id = task_run_id or new_id()
-        self.dynamic_key = dynamic_key
-        self.index = index
         self.status = status
         self.reporter = (flow_ctx.reporter if flow_ctx is not None else None) or get_reporter()
-        self.value: Any = None
-        self.store: ResultStore | None = None
-        self.cache_key: str | None = None
-        self.cache_expiration: dt.datetime | None = None
-        self.persist = False
-        self.completed_at: dt.datetime | None = None
-        self.delay = 0.0
-        self.ctx: TaskRunContext = None  # type: ignore[assignment]
-        self._logger: Any = None
 
     @property
     def logger(self) -> Any:
@@ -111,23 +116,39 @@ class TaskRunEngine:
 
     # --- start --------------------------------------------------------------------
 
-    def begin(self) -> State[Any] | None:
-        """Create the run; return its final state if it must not run (cached, not ready)."""
+    def begin(
+        self,
+        parameters: dict[str, Any],
+        wait_for: Any = None,
+        dynamic_key: str = "0",
+        index: int = 0,
+        task_inputs: dict[str, Any] | None = None,
+    ) -> State[Any] | None:
+        """Create the run; return its final state if it must not run (cached, not ready).
+
+        Takes what only this step needs rather than keeping it on the engine.
+        """
         task, flow_ctx = self.task, self.flow_ctx
-        parameters, inputs, failure = resolve_inputs(self.raw_parameters, self.wait_for)
-        if self.task_inputs:
-            inputs = {**self.task_inputs, **inputs}
+        parameters, inputs, failure = resolve_inputs(parameters, wait_for)
+        if task_inputs:
+            inputs = {**task_inputs, **inputs}
         self.parameters = parameters
         tags = list(task.tags)
         extra = current_tags()
         if extra:
             tags = sorted(set(tags) | extra)
-        flow_run_id = flow_ctx.flow_run.id if flow_ctx is not None else None
-        self.info = TaskRunInfo(
+        if flow_ctx is not None:
+            flow_run = flow_ctx.flow_run
+            flow_run_id = flow_run.id
+            flow_run_count = flow_run.run_count
+        else:
+            flow_run_id = None
+            flow_run_count = 0
+        self.info = info = TaskRunInfo(
             self.id,
-            f"{task.name}-{self.index}",
+            f"{task.name}-{index}",
             task.task_key,
-            self.dynamic_key,
+            dynamic_key,
             flow_run_id,
             tags,
             parameters,
@@ -135,25 +156,49 @@ class TaskRunEngine:
         log_prints = task.log_prints
         if log_prints is None:
             log_prints = flow_ctx.log_prints if flow_ctx is not None else False
-        self.ctx = TaskRunContext(task, self.info, parameters, flow_ctx, log_prints)
+        self.ctx = TaskRunContext(task, info, parameters, flow_ctx, log_prints)
         if task.task_run_name is not None:
-            self.info.name = self._run_name()
+            info.name = self._run_name()
 
-        final: State[Any] | None
+        final: State[Any] | None = None
         if failure is not None:
+            self.persist = False
             final = self._not_ready(failure)
         else:
-            final = self._cached()
+            persist = task.persist_result
+            if persist is None:
+                persist = task._explicit_cache or bool(flow_ctx and flow_ctx.persist_result)
+            self.persist = persist
+            if persist:
+                final = self._cached()
         if final is None:
-            first = records.timestamped("RUNNING", now_utc())
-            self.info.run_count = 1
+            first = records.timestamped("RUNNING", _now(_UTC))
+            info.run_count = 1
             if self.status is not None:
                 self.status.type = StateType.RUNNING
         else:
             first = records.state_record(final.to_state_create())
-        self.reporter.create(self._record(first, inputs, tags, flow_run_id))
+        # The creation record is built here rather than in a method of its own: one call
+        # less per run.
+        self.reporter.create(
+            records.creation(
+                task_key=task.task_key,
+                dynamic_key=dynamic_key,
+                id=self.id,
+                name=info.name,
+                flow_run_id=flow_run_id,
+                state=first,
+                tags=tags,
+                policy=task._policy_record,
+                task_version=task.version,
+                task_inputs=inputs,
+                cache_key=self.cache_key,
+                cache_expiration=self.cache_expiration,
+                flow_run_run_count=flow_run_count,
+            )
+        )
         if final is None and task.on_running:
-            run_hooks(task.on_running, task, self.info, State(type=StateType.RUNNING), self.logger)
+            run_hooks(task.on_running, task, info, State(type=StateType.RUNNING), self.logger)
         return final
 
     def _run_name(self) -> str:
@@ -167,30 +212,6 @@ class TaskRunEngine:
             )
         return name
 
-    def _record(
-        self,
-        first: records.Record,
-        inputs: dict[str, Any],
-        tags: list[str],
-        flow_run_id: UUID | None,
-    ) -> records.Record:
-        task = self.task
-        return records.creation(
-            task_key=task.task_key,
-            dynamic_key=self.dynamic_key,
-            id=self.id,
-            name=self.info.name,
-            flow_run_id=flow_run_id,
-            state=first,
-            tags=tags,
-            policy=task._policy_record,
-            task_version=task.version,
-            task_inputs=inputs,
-            cache_key=self.cache_key,
-            cache_expiration=self.cache_expiration,
-            flow_run_run_count=self.flow_ctx.flow_run.run_count if self.flow_ctx else 0,
-        )
-
     def _not_ready(self, failure: Any) -> State[Any]:
         upstream = f"task run {failure.task_run_id}" if failure.task_run_id else "an upstream"
         message = (
@@ -201,14 +222,8 @@ class TaskRunEngine:
         return state.attach_result(UpstreamTaskError(message))
 
     def _cached(self) -> State[Any] | None:
-        """Set up persistence and the cache key; the Cached state on a hit."""
+        """For a persisted result: the store and the cache key; the Cached state on a hit."""
         task, flow_ctx = self.task, self.flow_ctx
-        persist = task.persist_result
-        if persist is None:
-            persist = task._explicit_cache or bool(flow_ctx and flow_ctx.persist_result)
-        self.persist = persist
-        if not persist:
-            return None
         policy = cache_policy_of(task)
         self.store = result_store_for(task, flow_ctx, policy.key_storage if policy else None)
         if policy is None:
@@ -241,12 +256,25 @@ class TaskRunEngine:
 
     # --- one attempt --------------------------------------------------------------
 
-    def call_args(self) -> tuple[list[Any], dict[str, Any]]:
-        return self.task._call.to_call(self.parameters)
+    def __enter__(self) -> None:
+        """Enter the run's context, and print capture when this run or an enclosing one
+        asks for it (capture off inside a capturing run: its prints are its own).
 
-    def print_capture(self) -> AbstractContextManager[None]:
-        """Print capture for one attempt (entered with the task run context)."""
-        return capture_prints(self.logger if self.ctx.log_prints else None)
+        One object entered instead of the context and a capture made for every attempt:
+        the capture is made only when it does something.
+        """
+        ctx = self.ctx
+        self._token = _task_run_context.set(ctx)
+        if ctx.log_prints or print_capture_logger() is not None:
+            self._prints = capture_prints(self.logger if ctx.log_prints else None)
+            self._prints.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        prints = self._prints
+        if prints is not None:
+            self._prints = None
+            prints.__exit__(*exc)
+        _task_run_context.reset(self._token)
 
     def on_return(self, value: Any) -> State[Any] | None:
         """The final state for a returned value (``None``: the returned state asks a retry).
@@ -254,7 +282,8 @@ class TaskRunEngine:
         A plain value that is not persisted gives :data:`COMPLETED`: the Completed state
         is then built only if someone needs the State object (see :meth:`finish`).
         """
-        if not self.persist and not _state_like(value):
+        # (a scalar, the commonest value, is checked here: a call less)
+        if not self.persist and (type(value) in SCALARS or not _state_like(value)):
             self.value = value
             return COMPLETED
         state = return_value_to_state(
@@ -332,7 +361,7 @@ class TaskRunEngine:
     def finish(self, state: State[Any], need_state: bool = True) -> State[Any]:
         """Report the final state; returns it (for :data:`COMPLETED`, built if needed)."""
         if state is COMPLETED:
-            timestamp = self.completed_at = now_utc()
+            timestamp = self.completed_at = _now(_UTC)
             self.reporter.propose(self.id, records.timestamped("COMPLETED", timestamp))
             if self.status is not None:
                 self.status.type = StateType.COMPLETED
@@ -392,8 +421,9 @@ def _output(engine: TaskRunEngine, state: State[Any], return_type: str) -> Any:
     if state is COMPLETED:
         if return_type == "future":
             # ``finish`` set ``completed_at`` when it reported the Completed state.
-            completed_at = cast(dt.datetime, engine.completed_at)
-            return CompletedRun(engine.value, completed_at, engine.id, engine.info.flow_run_id)
+            return CompletedRun(
+                engine.value, engine.completed_at, engine.id, engine.info.flow_run_id
+            )
         return engine.value
     if return_type == "result":
         return state.result()
@@ -405,17 +435,26 @@ def run_task_sync(
     parameters: dict[str, Any],
     wait_for: Any = None,
     return_type: str = "result",
-    **identity: Any,
+    flow_ctx: FlowRunContext | None = None,
+    task_run_id: UUID | None = None,
+    dynamic_key: str = "0",
+    index: int = 0,
+    status: RunStatus | None = None,
+    task_inputs: dict[str, Any] | None = None,
 ) -> Any:
-    """Run a sync task to its final state; return its result (or state)."""
+    """Run a sync task to its final state; return its result (or state).
+
+    The run's identity is named rather than taken as ``**identity``: packing it into a
+    dict and unpacking it again cost two dicts per run.
+    """
     setup_logging()
-    engine = TaskRunEngine(task, parameters, wait_for, **identity)
-    state = engine.begin()
+    engine = TaskRunEngine(task, flow_ctx, task_run_id, status)
+    state = engine.begin(parameters, wait_for, dynamic_key, index, task_inputs)
     fn = task.fn
     timeout = task.timeout_seconds
     while state is None:
-        args, kwargs = engine.call_args()
-        with engine.ctx, engine.print_capture():
+        args, kwargs = task._call.to_call(engine.parameters)
+        with engine:
             try:
                 if timeout:
                     with sync_timeout(timeout):
@@ -430,8 +469,10 @@ def run_task_sync(
             if engine.delay:
                 time.sleep(engine.delay)
             engine.start_retry()
-    state = engine.finish(state, need_state=return_type == "state")
-    engine.after(state)
+    state = engine.finish(state, return_type == "state")
+    if state is not COMPLETED or flow_ctx is None:
+        # (a plain value in a flow run, the common case, leaves ``after`` nothing to do)
+        engine.after(state)
     return _output(engine, state, return_type)
 
 
@@ -440,17 +481,22 @@ async def run_task_async(
     parameters: dict[str, Any],
     wait_for: Any = None,
     return_type: str = "result",
-    **identity: Any,
+    flow_ctx: FlowRunContext | None = None,
+    task_run_id: UUID | None = None,
+    dynamic_key: str = "0",
+    index: int = 0,
+    status: RunStatus | None = None,
+    task_inputs: dict[str, Any] | None = None,
 ) -> Any:
     """Run an async task to its final state; return its result (or state)."""
     setup_logging()
-    engine = TaskRunEngine(task, parameters, wait_for, **identity)
-    state = engine.begin()
+    engine = TaskRunEngine(task, flow_ctx, task_run_id, status)
+    state = engine.begin(parameters, wait_for, dynamic_key, index, task_inputs)
     fn = task.fn
     timeout = task.timeout_seconds
     while state is None:
-        args, kwargs = engine.call_args()
-        with engine.ctx, engine.print_capture():
+        args, kwargs = task._call.to_call(engine.parameters)
+        with engine:
             try:
                 if timeout:
                     async with async_timeout(timeout):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from typing import Any, Self
 
 from podium.futures import PodiumFuture
@@ -27,6 +28,21 @@ class TaskRunner(abc.ABC):
         self, task: Any, parameters: dict[str, Any], wait_for: Any = None, **identity: Any
     ) -> PodiumFuture[Any]:
         """Start a run of ``task`` with ``parameters``; return its future at once."""
+
+    def submit_many(
+        self,
+        task: Any,
+        calls: Sequence[dict[str, Any]],
+        wait_for: Any,
+        flow_ctx: Any,
+        identities: Sequence[tuple[str, int]],
+    ) -> list[PodiumFuture[Any]]:
+        """Start one run per parameter dict in ``calls`` (a ``.map``), with the dynamic
+        key and index in ``identities`` at the same place; return their futures in order."""
+        return [
+            self.submit(task, parameters, wait_for, flow_ctx=flow_ctx, dynamic_key=key, index=index)
+            for parameters, (key, index) in zip(calls, identities, strict=True)
+        ]
 
     def __enter__(self) -> Self:
         return self

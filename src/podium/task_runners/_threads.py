@@ -18,12 +18,13 @@ import contextvars
 import os
 import threading
 from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Self
 
 from podium.engine._common import new_id
 from podium.engine.task_engine import run_task_async, run_task_sync
-from podium.futures import PodiumConcurrentFuture, RunFuture, RunStatus
+from podium.futures import PodiumConcurrentFuture, PodiumFuture, RunFuture
 from podium.task_runners._base import TaskRunner
 
 __all__ = ["ThreadPoolTaskRunner"]
@@ -31,9 +32,7 @@ __all__ = ["ThreadPoolTaskRunner"]
 _Job = tuple[RunFuture[Any], contextvars.Context, Any, tuple[Any, ...], dict[str, Any]]
 """A queued run: its future, the submitter's context, what to call and its arguments."""
 
-
-def _run_sync(task: Any, parameters: dict[str, Any], wait_for: Any, **identity: Any) -> Any:
-    return run_task_sync(task, parameters, wait_for, "future", **identity)
+_NO_KEYWORDS: dict[str, Any] = {}  # a ``.map``'s runs pass everything by position
 
 
 class ThreadPoolTaskRunner(TaskRunner):
@@ -75,17 +74,61 @@ class ThreadPoolTaskRunner(TaskRunner):
         self, task: Any, parameters: dict[str, Any], wait_for: Any = None, **identity: Any
     ) -> PodiumConcurrentFuture[Any]:
         task_run_id = new_id()
-        status = RunStatus()
-        future: RunFuture[Any] = RunFuture()
+        future: RunFuture[Any] = RunFuture()  # also the run's status
         identity["task_run_id"] = task_run_id
-        identity["status"] = status
-        target = self._run_async if task.isasync else _run_sync
+        identity["status"] = future
+        target = self._run_async if task.isasync else run_task_sync
         self._queue.append(
-            (future, contextvars.copy_context(), target, (task, parameters, wait_for), identity)
+            (
+                future,
+                contextvars.copy_context(),
+                target,
+                (task, parameters, wait_for, "future"),
+                identity,
+            )
         )
         if self._draining < self.max_workers:
             self._start_draining()
-        return PodiumConcurrentFuture(task_run_id, future, status)
+        return PodiumConcurrentFuture(task_run_id, future, future)
+
+    def submit_many(
+        self,
+        task: Any,
+        calls: Sequence[dict[str, Any]],
+        wait_for: Any,
+        flow_ctx: Any,
+        identities: Sequence[tuple[str, int]],
+    ) -> list[PodiumFuture[Any]]:
+        """:meth:`submit` for each of a ``.map``'s runs, in one loop.
+
+        Each run's arguments are one tuple, in ``run_task_sync``'s order: a call to
+        ``submit`` per run, and the keyword arguments it collects and passes on, cost
+        a tenth of a small mapped run.
+        """
+        if task.isasync:
+            return super().submit_many(task, calls, wait_for, flow_ctx, identities)
+        queue = self._queue
+        copy_context = contextvars.copy_context
+        futures: list[PodiumFuture[Any]] = []
+        for parameters, (dynamic_key, index) in zip(calls, identities, strict=True):
+            task_run_id = new_id()
+            future: RunFuture[Any] = RunFuture()  # also the run's status
+            arguments = (
+                task,
+                parameters,
+                wait_for,
+                "future",
+                flow_ctx,
+                task_run_id,
+                dynamic_key,
+                index,
+                future,
+            )
+            queue.append((future, copy_context(), run_task_sync, arguments, _NO_KEYWORDS))
+            if self._draining < self.max_workers:
+                self._start_draining()
+            futures.append(PodiumConcurrentFuture(task_run_id, future, future))
+        return futures
 
     def _start_draining(self) -> None:
         """Add a drain loop if fewer than ``max_workers`` run."""
@@ -124,7 +167,12 @@ class ThreadPoolTaskRunner(TaskRunner):
             del future, context, args, kwargs
 
     def _run_async(
-        self, task: Any, parameters: dict[str, Any], wait_for: Any, **identity: Any
+        self,
+        task: Any,
+        parameters: dict[str, Any],
+        wait_for: Any,
+        return_type: str,
+        **identity: Any,
     ) -> Any:
         """Run an async task on this worker thread's event loop (one per thread)."""
         loop = getattr(self._local, "loop", None)
@@ -133,7 +181,7 @@ class ThreadPoolTaskRunner(TaskRunner):
             with self._lock:
                 self._loops.append(loop)
         return loop.run_until_complete(
-            run_task_async(task, parameters, wait_for, "future", **identity)
+            run_task_async(task, parameters, wait_for, return_type, **identity)
         )
 
     def __exit__(self, *exc_info: object) -> None:
