@@ -533,20 +533,26 @@ async def test_a_batch_larger_than_one_statement_writes_every_row(
     assert len(states) == 2 * count
 
 
+@pytest.fixture
+def executed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of rows of every insert statement executed (each size is compiled once)."""
+    sizes: list[int] = []
+    real_statement = stored_form._Insert._statement
+
+    def counting(self: stored_form._Insert, size: int) -> str:
+        sizes.append(size)
+        return real_statement(self, size)
+
+    monkeypatch.setattr(stored_form._Insert, "_statement", counting)
+    return sizes
+
+
 async def test_batches_of_any_size_use_a_few_statement_sizes_and_write_every_row(
-    databases: tuple[Database, Database], monkeypatch: pytest.MonkeyPatch
+    databases: tuple[Database, Database], executed: list[int]
 ) -> None:
     # Every new statement is compiled; a statement per batch size would be compiled
     # for nearly every batch. The sizes used must come from the fixed ladder.
     stored, _ = databases
-    executed: list[int] = []
-    real_statement = stored_form._Insert._statement
-
-    def counting(self: stored_form._Insert, size: int) -> str:
-        executed.append(size)
-        return real_statement(self, size)
-
-    monkeypatch.setattr(stored_form._Insert, "_statement", counting)
     sizes = [1, 2, 4, 6, 19, 21, 99, 101, 127, 733]
     for size in sizes:
         ids = [str(uuid.uuid4()) for _ in range(size)]
@@ -577,17 +583,9 @@ async def test_batches_of_any_size_use_a_few_statement_sizes_and_write_every_row
 
 
 async def test_ended_runs_of_any_number_are_written_whole_in_a_few_statement_sizes(
-    databases: tuple[Database, Database], monkeypatch: pytest.MonkeyPatch
+    databases: tuple[Database, Database], executed: list[int]
 ) -> None:
     stored, _ = databases
-    executed: list[int] = []
-    real_statement = stored_form._Insert._statement
-
-    def counting(self: stored_form._Insert, size: int) -> str:
-        executed.append(size)
-        return real_statement(self, size)
-
-    monkeypatch.setattr(stored_form._Insert, "_statement", counting)
     at, later = "2026-05-06T07:08:09.5+00:00", "2026-05-06T07:08:10.25+00:00"
     sizes = [1, 6, 101, 733, 2 * stored_form._STATEMENT_ROWS[0] + 1]
     sent: dict[str, tuple[int, int]] = {}
