@@ -26,8 +26,13 @@ from podium.engine._results import cache_policy_of, result_store_for
 from podium.engine._timeouts import RunTimeout, async_timeout, sync_timeout
 from podium.exceptions import Abort, Pause, TerminationSignal, UpstreamTaskError
 from podium.futures import CompletedRun, RunStatus
-from podium.logging import capture_prints, flush_logs, setup_logging, task_run_logger
-from podium.logging._prints import print_capture_logger
+from podium.logging import (
+    capture_prints,
+    flush_logs,
+    print_capture_logger,
+    setup_logging,
+    task_run_logger,
+)
 from podium.results import ResultStore
 from podium.schemas._base import now_utc
 from podium.schemas.core import TaskRunPolicy

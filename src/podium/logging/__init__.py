@@ -8,7 +8,7 @@ from podium.logging._loggers import (
     setup_logging,
     task_run_logger,
 )
-from podium.logging._prints import capture_prints, print_as_log
+from podium.logging._prints import capture_prints, print_as_log, print_capture_logger
 from podium.logging._shipper import flush_logs
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "get_logger",
     "get_run_logger",
     "print_as_log",
+    "print_capture_logger",
     "setup_logging",
     "task_run_logger",
 ]

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from podium.schemas.actions import TaskRunBatch
 from podium.server.database import Database, orm, upgrade
 from podium.server.database.types import sqlite_timestamp
+from podium.server.models import _multirow as multirow
 from podium.server.models import _task_run_rows as rows
 from podium.server.models import _task_run_stored as stored_form
 from podium.server.models import task_runs
@@ -503,7 +504,7 @@ async def test_a_batch_larger_than_one_statement_writes_every_row(
     databases: tuple[Database, Database],
 ) -> None:
     stored, _ = databases
-    count = 2 * stored_form._STATEMENT_ROWS[0] + 1  # two full statements and one of a single row
+    count = 2 * multirow.STATEMENT_ROWS[0] + 1  # two full statements and one of a single row
     ids = [str(uuid.uuid4()) for _ in range(count)]
     batch = TaskRunBatch.model_validate(
         {
@@ -537,13 +538,13 @@ async def test_a_batch_larger_than_one_statement_writes_every_row(
 def executed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The number of rows of every insert statement executed (each size is compiled once)."""
     sizes: list[int] = []
-    real_statement = stored_form._Insert._statement
+    real_statement = multirow.MultiRowInsert._statement
 
-    def counting(self: stored_form._Insert, size: int) -> str:
+    def counting(self: multirow.MultiRowInsert, size: int) -> str:
         sizes.append(size)
         return real_statement(self, size)
 
-    monkeypatch.setattr(stored_form._Insert, "_statement", counting)
+    monkeypatch.setattr(multirow.MultiRowInsert, "_statement", counting)
     return sizes
 
 
@@ -568,7 +569,7 @@ async def test_batches_of_any_size_use_a_few_statement_sizes_and_write_every_row
         result = await stored.write(task_runs.apply_batch, batch)
         assert (result.created, result.accepted) == (size, size)
 
-    assert set(executed) <= set(stored_form._STATEMENT_ROWS)
+    assert set(executed) <= set(multirow.STATEMENT_ROWS)
     runs = _raw(stored, "task_run")
     columns = list(rows.TASK_RUN_TABLE.columns.keys())
     for size in sizes:
@@ -587,7 +588,7 @@ async def test_ended_runs_of_any_number_are_written_whole_in_a_few_statement_siz
 ) -> None:
     stored, _ = databases
     at, later = "2026-05-06T07:08:09.5+00:00", "2026-05-06T07:08:10.25+00:00"
-    sizes = [1, 6, 101, 733, 2 * stored_form._STATEMENT_ROWS[0] + 1]
+    sizes = [1, 6, 101, 733, 2 * multirow.STATEMENT_ROWS[0] + 1]
     sent: dict[str, tuple[int, int]] = {}
     for size in sizes:
         finals = ["COMPLETED" if i % 2 else "FAILED" for i in range(size)]
@@ -611,7 +612,7 @@ async def test_ended_runs_of_any_number_are_written_whole_in_a_few_statement_siz
         result = await stored.write(task_runs.apply_batch, batch)
         assert (result.created, result.accepted) == (size, size)
 
-    assert set(executed) <= set(stored_form._STATEMENT_ROWS)
+    assert set(executed) <= set(multirow.STATEMENT_ROWS)
     columns = list(rows.TASK_RUN_TABLE.columns.keys())
     runs = {row[columns.index("id")]: row for row in _raw(stored, "task_run")}
     assert runs.keys() == sent.keys()
