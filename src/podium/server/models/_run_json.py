@@ -47,7 +47,7 @@ from podium.schemas import core
 from podium.schemas._base import PodiumModel
 from podium.schemas.states import State
 from podium.server.database import orm
-from podium.server.database.types import Timestamp
+from podium.server.database.types import JSONOrJSONB, Timestamp
 from podium.server.models._runs import page_order, read_runs
 
 RunModel = type[orm.FlowRun] | type[orm.TaskRun]
@@ -145,7 +145,7 @@ class _Writer:
             text = f"(parse_time({v}) - EPOCH).total_seconds()"
         elif isinstance(kind, Boolean):
             text = f"bool({v})"
-        elif isinstance(kind, JSON):
+        elif isinstance(kind, JSON | JSONOrJSONB):
             if isinstance(annotation, type) and issubclass(annotation, PodiumModel):
                 text = f"{self.constant(_nested(annotation))}({v})"
             else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 
@@ -15,5 +15,8 @@ def upsert(session: Session, model: Any) -> Any:
     has one construct per dialect with the same methods.
     """
     if session.get_bind().dialect.name == "postgresql":
+        # Imported here: a SQLite server never loads the PostgreSQL dialect (start-up).
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(model)
     return sqlite.insert(model)

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, literal, or_, select, true
-from sqlalchemy.dialects.postgresql import JSONB, array
 from sqlalchemy.orm import InstrumentedAttribute
 
 from podium.schemas import filters as f
@@ -62,6 +61,8 @@ def _times(column: Any, criteria: f.FilterTime | None) -> Iterable[ColumnElement
 
 def _has_tag(column: InstrumentedAttribute[Any], tag: str, dialect: str) -> ColumnElement[bool]:
     if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import JSONB  # not loaded for SQLite (start-up)
+
         return column.op("@>")(func.cast(literal(f'["{_json_escape(tag)}"]'), JSONB))
     each = func.json_each(column).table_valued("value")
     return exists(select(literal(1)).select_from(each).where(each.c.value == tag))
@@ -82,6 +83,8 @@ def _tags(
         if not criteria.any_:
             yield false()
         elif dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import array
+
             yield column.op("?|")(array(criteria.any_))
         else:
             yield or_(*(_has_tag(column, tag, dialect) for tag in criteria.any_))
