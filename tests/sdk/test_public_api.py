@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import podium
 
@@ -48,6 +50,30 @@ def test_flow_and_task_do_not_import_the_server_over_http():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_flow_on_the_embedded_sqlite_server_never_loads_the_postgresql_dialect(
+    tmp_path: Path,
+) -> None:
+    code = (
+        "import sys\n"
+        "from podium import flow, task\n"
+        "@task\n"
+        "def one() -> int:\n"
+        "    return 1\n"
+        "@flow\n"
+        "def hello() -> int:\n"
+        "    return one()\n"
+        "assert hello() == 1\n"
+        "print([m for m in sys.modules if m.startswith('sqlalchemy.dialects.postgresql')])\n"
+    )
+    env = {**os.environ, "PODIUM_HOME": str(tmp_path)}
+    env.pop("PODIUM_API_URL", None)
+    env.pop("PODIUM_DATABASE_URL", None)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_submodule_names():
