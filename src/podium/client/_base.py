@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from podium import _json as podium_json
 from podium.client._asgi import DirectSender
@@ -67,6 +67,13 @@ def segment(value: object) -> str:
     sent as they are, the server would look up ``etl``.
     """
     return quote(str(value), safe="")
+
+
+@functools.cache
+def list_adapter(model: Any) -> TypeAdapter[list[Any]]:
+    """The adapter that reads a JSON list of ``model`` (made once per model, when first
+    needed: an adapter made at import builds the model's validators then)."""
+    return TypeAdapter(list[model])
 
 
 def body(value: Any) -> Any:

@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from pydantic import TypeAdapter
-
-from podium.client._base import Call, Op, api, segment
+from podium._lazy import LazyModule
+from podium.client._base import Call, Op, api, list_adapter, segment
 from podium.client._runs import to_state_create
-from podium.schedules import Schedule, is_schedule_type
 from podium.schemas import core
-from podium.schemas.deployments import (
-    ConcurrencyOptions,
-    Deployment,
-    DeploymentCountRequest,
-    DeploymentCreate,
-    DeploymentFlowRunCreate,
-    DeploymentReadRequest,
-    DeploymentSchedule,
-    DeploymentScheduleCreate,
-    DeploymentScheduledRunsRequest,
-    DeploymentScheduleUpdate,
-    DeploymentUpdate,
-)
 from podium.schemas.filters import (
     DeploymentFilter,
     FlowFilter,
@@ -36,28 +21,34 @@ from podium.schemas.filters import (
 from podium.schemas.sorting import DeploymentSort
 from podium.schemas.states import State, StateCreate
 
-_DEPLOYMENTS = TypeAdapter(list[Deployment])
-_SCHEDULES = TypeAdapter(list[DeploymentSchedule])
-_FLOW_RUNS = TypeAdapter(list[core.FlowRun])
+# Loaded on a first deployment call: a flow run never makes one (start-up time).
+if TYPE_CHECKING:
+    from podium import schedules as sched
+    from podium.schemas import deployments as dep
+else:
+    sched = LazyModule("podium.schedules")
+    dep = LazyModule("podium.schemas.deployments")
+
+_FLOW_RUNS = list_adapter(core.FlowRun)
 
 
-def to_schedule_create(schedule: Any) -> DeploymentScheduleCreate:
+def to_schedule_create(schedule: Any) -> dep.DeploymentScheduleCreate:
     """A schedule as the API takes it, from a ``Schedule`` (``Cron(...)``, ``Interval(...)``),
     a bare schedule model, a ``(schedule, active)`` pair, or a ``DeploymentScheduleCreate``."""
-    if isinstance(schedule, DeploymentScheduleCreate):
+    if isinstance(schedule, dep.DeploymentScheduleCreate):
         return schedule
-    if isinstance(schedule, Schedule):
-        return DeploymentScheduleCreate(
+    if isinstance(schedule, sched.Schedule):
+        return dep.DeploymentScheduleCreate(
             schedule=schedule.schedule,
             active=schedule.active,
             parameters=dict(schedule.parameters),
             slug=schedule.slug,
         )
     if isinstance(schedule, tuple) and len(schedule) == 2:
-        return DeploymentScheduleCreate(schedule=schedule[0], active=bool(schedule[1]))
-    if is_schedule_type(schedule):
-        return DeploymentScheduleCreate(schedule=schedule)
-    return DeploymentScheduleCreate.model_validate(schedule)
+        return dep.DeploymentScheduleCreate(schedule=schedule[0], active=bool(schedule[1]))
+    if sched.is_schedule_type(schedule):
+        return dep.DeploymentScheduleCreate(schedule=schedule)
+    return dep.DeploymentScheduleCreate.model_validate(schedule)
 
 
 class DeploymentCalls:
@@ -69,7 +60,7 @@ class DeploymentCalls:
         version: str | None = None,
         schedules: list[Any] | None = None,
         concurrency_limit: int | None = None,
-        concurrency_options: ConcurrencyOptions | None = None,
+        concurrency_options: dep.ConcurrencyOptions | None = None,
         parameters: dict[str, Any] | None = None,
         description: str | None = None,
         work_queue_name: str | None = None,
@@ -109,19 +100,19 @@ class DeploymentCalls:
         }
         if schedules is not None:
             given["schedules"] = [to_schedule_create(s) for s in schedules]
-        create = DeploymentCreate(
+        create = dep.DeploymentCreate(
             flow_id=flow_id, name=name, **{k: v for k, v in given.items() if v is not None}
         )
         response = yield Call("POST", "/deployments/", create)
         return UUID(response.json()["id"])
 
     @api
-    def read_deployment(self, deployment_id: UUID) -> Op[Deployment]:
+    def read_deployment(self, deployment_id: UUID) -> Op[dep.Deployment]:
         response = yield Call("GET", f"/deployments/{deployment_id}")
-        return Deployment.model_validate_json(response.content)
+        return dep.Deployment.model_validate_json(response.content)
 
     @api
-    def read_deployment_by_name(self, name: str) -> Op[Deployment]:
+    def read_deployment_by_name(self, name: str) -> Op[dep.Deployment]:
         """Read a deployment by its full name, ``"<flow name>/<deployment name>"``."""
         flow_name, _, deployment_name = name.partition("/")
         if not deployment_name:
@@ -129,7 +120,7 @@ class DeploymentCalls:
         response = yield Call(
             "GET", f"/deployments/name/{segment(flow_name)}/{segment(deployment_name)}"
         )
-        return Deployment.model_validate_json(response.content)
+        return dep.Deployment.model_validate_json(response.content)
 
     @api
     def read_deployments(
@@ -144,8 +135,8 @@ class DeploymentCalls:
         limit: int | None = None,
         sort: DeploymentSort | None = None,
         offset: int = 0,
-    ) -> Op[list[Deployment]]:
-        request = DeploymentReadRequest(
+    ) -> Op[list[dep.Deployment]]:
+        request = dep.DeploymentReadRequest(
             flows=flow_filter,
             flow_runs=flow_run_filter,
             task_runs=task_run_filter,
@@ -159,7 +150,7 @@ class DeploymentCalls:
         if sort is not None:
             request.sort = sort
         response = yield Call("POST", "/deployments/filter", request.model_dump(mode="json"))
-        return _DEPLOYMENTS.validate_json(response.content)
+        return list_adapter(dep.Deployment).validate_json(response.content)
 
     @api
     def count_deployments(
@@ -169,14 +160,14 @@ class DeploymentCalls:
         deployment_filter: DeploymentFilter | None = None,
         work_pool_filter: WorkPoolFilter | None = None,
     ) -> Op[int]:
-        request = DeploymentCountRequest(
+        request = dep.DeploymentCountRequest(
             flows=flow_filter, deployments=deployment_filter, work_pools=work_pool_filter
         )
         response = yield Call("POST", "/deployments/count", request)
         return int(response.json())
 
     @api
-    def update_deployment(self, deployment_id: UUID, deployment: DeploymentUpdate) -> Op[None]:
+    def update_deployment(self, deployment_id: UUID, deployment: dep.DeploymentUpdate) -> Op[None]:
         yield Call("PATCH", f"/deployments/{deployment_id}", deployment)
 
     @api
@@ -196,16 +187,16 @@ class DeploymentCalls:
     @api
     def create_deployment_schedules(
         self, deployment_id: UUID, schedules: list[Any]
-    ) -> Op[list[DeploymentSchedule]]:
+    ) -> Op[list[dep.DeploymentSchedule]]:
         """Add schedules: ``(schedule, active)`` pairs, ``Schedule`` objects or creates."""
         body = [to_schedule_create(s) for s in schedules]
         response = yield Call("POST", f"/deployments/{deployment_id}/schedules", body)
-        return _SCHEDULES.validate_json(response.content)
+        return list_adapter(dep.DeploymentSchedule).validate_json(response.content)
 
     @api
-    def read_deployment_schedules(self, deployment_id: UUID) -> Op[list[DeploymentSchedule]]:
+    def read_deployment_schedules(self, deployment_id: UUID) -> Op[list[dep.DeploymentSchedule]]:
         response = yield Call("GET", f"/deployments/{deployment_id}/schedules")
-        return _SCHEDULES.validate_json(response.content)
+        return list_adapter(dep.DeploymentSchedule).validate_json(response.content)
 
     @api
     def update_deployment_schedule(
@@ -220,7 +211,7 @@ class DeploymentCalls:
             given["active"] = active
         if schedule is not None:
             given["schedule"] = schedule
-        update = DeploymentScheduleUpdate(**given)
+        update = dep.DeploymentScheduleUpdate(**given)
         yield Call("PATCH", f"/deployments/{deployment_id}/schedules/{schedule_id}", update)
 
     @api
@@ -264,7 +255,7 @@ class DeploymentCalls:
             "job_variables": job_variables,
             "labels": labels,
         }
-        create = DeploymentFlowRunCreate(**{k: v for k, v in given.items() if v is not None})
+        create = dep.DeploymentFlowRunCreate(**{k: v for k, v in given.items() if v is not None})
         response = yield Call("POST", f"/deployments/{deployment_id}/create_flow_run", create)
         return core.FlowRun.model_validate_json(response.content)
 
@@ -279,7 +270,7 @@ class DeploymentCalls:
     ) -> Op[list[core.FlowRun]]:
         """Due runs of these deployments, earliest first (what a runner polls);
         ``wait_seconds`` (up to 30) long-polls."""
-        request = DeploymentScheduledRunsRequest(
+        request = dep.DeploymentScheduledRunsRequest(
             deployment_ids=deployment_ids,
             scheduled_before=scheduled_before,
             wait_seconds=wait_seconds,

@@ -3,34 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from pydantic import TypeAdapter
 
-from podium.client._base import Call, Op, api, segment
+from podium._lazy import LazyModule
+from podium.client._base import Call, Op, api, list_adapter, segment
 from podium.schemas.filters import FilterNames, WorkerFilter, WorkPoolFilter, WorkQueueFilter
 from podium.schemas.states import State
-from podium.schemas.work_pools import (
-    Worker,
-    WorkerFlowRunResponse,
-    WorkerHeartbeat,
-    WorkerReadRequest,
-    WorkerScheduledRunsRequest,
-    WorkPool,
-    WorkPoolCreate,
-    WorkPoolReadRequest,
-    WorkPoolUpdate,
-    WorkQueue,
-    WorkQueueCreate,
-    WorkQueueReadRequest,
-    WorkQueueUpdate,
-)
 
-_POOLS = TypeAdapter(list[WorkPool])
-_QUEUES = TypeAdapter(list[WorkQueue])
-_WORKERS = TypeAdapter(list[Worker])
-_DUE = TypeAdapter(list[WorkerFlowRunResponse])
+# Loaded on a first work-pool call: a flow run never makes one (start-up time).
+if TYPE_CHECKING:
+    from podium.schemas import work_pools as wp
+else:
+    wp = LazyModule("podium.schemas.work_pools")
+
 _STATE = TypeAdapter(State | None)
 
 
@@ -46,16 +34,18 @@ class WorkPoolCalls:
     # --- pools ----------------------------------------------------------------------
 
     @api
-    def create_work_pool(self, work_pool: WorkPoolCreate, overwrite: bool = False) -> Op[WorkPool]:
+    def create_work_pool(
+        self, work_pool: wp.WorkPoolCreate, overwrite: bool = False
+    ) -> Op[wp.WorkPool]:
         """Create a pool (with its ``default`` queue); with ``overwrite``, update an
         existing pool of that name instead of raising ``ObjectAlreadyExists``."""
         if overwrite:
-            named = WorkPoolReadRequest(
+            named = wp.WorkPoolReadRequest(
                 work_pools=WorkPoolFilter(name=FilterNames(any_=[work_pool.name]))
             )
             found = yield Call("POST", "/work_pools/filter", named.model_dump(mode="json"))
             if found.json():
-                update = WorkPoolUpdate(
+                update = wp.WorkPoolUpdate(
                     description=work_pool.description,
                     is_paused=work_pool.is_paused,
                     base_job_template=work_pool.base_job_template,
@@ -63,14 +53,14 @@ class WorkPoolCalls:
                 )
                 yield Call("PATCH", f"/work_pools/{segment(work_pool.name)}", update)
                 response = yield Call("GET", f"/work_pools/{segment(work_pool.name)}")
-                return WorkPool.model_validate_json(response.content)
+                return wp.WorkPool.model_validate_json(response.content)
         response = yield Call("POST", "/work_pools/", work_pool)
-        return WorkPool.model_validate_json(response.content)
+        return wp.WorkPool.model_validate_json(response.content)
 
     @api
-    def read_work_pool(self, work_pool_name: str) -> Op[WorkPool]:
+    def read_work_pool(self, work_pool_name: str) -> Op[wp.WorkPool]:
         response = yield Call("GET", f"/work_pools/{segment(work_pool_name)}")
-        return WorkPool.model_validate_json(response.content)
+        return wp.WorkPool.model_validate_json(response.content)
 
     @api
     def read_work_pools(
@@ -78,13 +68,13 @@ class WorkPoolCalls:
         limit: int | None = None,
         offset: int = 0,
         work_pool_filter: WorkPoolFilter | None = None,
-    ) -> Op[list[WorkPool]]:
-        request = _page(WorkPoolReadRequest(work_pools=work_pool_filter), limit, offset)
+    ) -> Op[list[wp.WorkPool]]:
+        request = _page(wp.WorkPoolReadRequest(work_pools=work_pool_filter), limit, offset)
         response = yield Call("POST", "/work_pools/filter", request)
-        return _POOLS.validate_json(response.content)
+        return list_adapter(wp.WorkPool).validate_json(response.content)
 
     @api
-    def update_work_pool(self, work_pool_name: str, work_pool: WorkPoolUpdate) -> Op[None]:
+    def update_work_pool(self, work_pool_name: str, work_pool: wp.WorkPoolUpdate) -> Op[None]:
         yield Call("PATCH", f"/work_pools/{segment(work_pool_name)}", work_pool)
 
     @api
@@ -102,30 +92,30 @@ class WorkPoolCalls:
         concurrency_limit: int | None = None,
         priority: int | None = None,
         work_pool_name: str | None = None,
-    ) -> Op[WorkQueue]:
+    ) -> Op[wp.WorkQueue]:
         given = {
             "description": description,
             "is_paused": is_paused,
             "concurrency_limit": concurrency_limit,
             "priority": priority,
         }
-        create = WorkQueueCreate(name=name, **{k: v for k, v in given.items() if v is not None})
+        create = wp.WorkQueueCreate(name=name, **{k: v for k, v in given.items() if v is not None})
         if work_pool_name is None:
             raise ValueError("work_pool_name is required: every queue belongs to a work pool")
         response = yield Call("POST", f"/work_pools/{segment(work_pool_name)}/queues", create)
-        return WorkQueue.model_validate_json(response.content)
+        return wp.WorkQueue.model_validate_json(response.content)
 
     @api
-    def read_work_queue(self, id: UUID) -> Op[WorkQueue]:
+    def read_work_queue(self, id: UUID) -> Op[wp.WorkQueue]:
         response = yield Call("GET", f"/work_queues/{id}")
-        return WorkQueue.model_validate_json(response.content)
+        return wp.WorkQueue.model_validate_json(response.content)
 
     @api
-    def read_work_queue_by_name(self, name: str, work_pool_name: str) -> Op[WorkQueue]:
+    def read_work_queue_by_name(self, name: str, work_pool_name: str) -> Op[wp.WorkQueue]:
         response = yield Call(
             "GET", f"/work_pools/{segment(work_pool_name)}/queues/{segment(name)}"
         )
-        return WorkQueue.model_validate_json(response.content)
+        return wp.WorkQueue.model_validate_json(response.content)
 
     @api
     def read_work_queues(
@@ -134,17 +124,17 @@ class WorkPoolCalls:
         work_queue_filter: WorkQueueFilter | None = None,
         limit: int | None = None,
         offset: int | None = None,
-    ) -> Op[list[WorkQueue]]:
-        request = _page(WorkQueueReadRequest(work_queues=work_queue_filter), limit, offset)
+    ) -> Op[list[wp.WorkQueue]]:
+        request = _page(wp.WorkQueueReadRequest(work_queues=work_queue_filter), limit, offset)
         path = "/work_queues/filter"
         if work_pool_name is not None:
             path = f"/work_pools/{segment(work_pool_name)}/queues/filter"
         response = yield Call("POST", path, request)
-        return _QUEUES.validate_json(response.content)
+        return list_adapter(wp.WorkQueue).validate_json(response.content)
 
     @api
     def update_work_queue(self, id: UUID, **kwargs: Any) -> Op[None]:
-        yield Call("PATCH", f"/work_queues/{id}", WorkQueueUpdate(**kwargs))
+        yield Call("PATCH", f"/work_queues/{id}", wp.WorkQueueUpdate(**kwargs))
 
     @api
     def delete_work_queue_by_id(self, id: UUID) -> Op[None]:
@@ -159,7 +149,7 @@ class WorkPoolCalls:
         worker_name: str,
         heartbeat_interval_seconds: float | None = None,
     ) -> Op[None]:
-        beat = WorkerHeartbeat(
+        beat = wp.WorkerHeartbeat(
             name=worker_name,
             heartbeat_interval_seconds=(
                 None if heartbeat_interval_seconds is None else int(heartbeat_interval_seconds)
@@ -174,12 +164,12 @@ class WorkPoolCalls:
         worker_filter: WorkerFilter | None = None,
         offset: int | None = None,
         limit: int | None = None,
-    ) -> Op[list[Worker]]:
-        request = _page(WorkerReadRequest(workers=worker_filter), limit, offset)
+    ) -> Op[list[wp.Worker]]:
+        request = _page(wp.WorkerReadRequest(workers=worker_filter), limit, offset)
         response = yield Call(
             "POST", f"/work_pools/{segment(work_pool_name)}/workers/filter", request
         )
-        return _WORKERS.validate_json(response.content)
+        return list_adapter(wp.Worker).validate_json(response.content)
 
     @api
     def get_scheduled_flow_runs_for_work_pool(
@@ -190,12 +180,12 @@ class WorkPoolCalls:
         *,
         limit: int | None = None,
         wait_seconds: float = 0.0,
-    ) -> Op[list[WorkerFlowRunResponse]]:
+    ) -> Op[list[wp.WorkerFlowRunResponse]]:
         """Due runs the worker may start; ``wait_seconds`` (up to 30) long-polls.
 
         Claim a run by proposing Pending for it: a second claim is aborted.
         """
-        request = WorkerScheduledRunsRequest(
+        request = wp.WorkerScheduledRunsRequest(
             work_queue_names=work_queue_names,
             scheduled_before=scheduled_before,
             limit=limit,
@@ -206,7 +196,7 @@ class WorkPoolCalls:
             f"/work_pools/{segment(work_pool_name)}/get_scheduled_flow_runs",
             request.model_dump(mode="json"),
         )
-        return _DUE.validate_json(response.content)
+        return list_adapter(wp.WorkerFlowRunResponse).validate_json(response.content)
 
     # --- the processes workers start -------------------------------------------------
 
