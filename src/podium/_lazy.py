@@ -27,12 +27,20 @@ __all__ = ["LazyModule"]
 class LazyModule:
     """Stands for the module ``name``, imported when one of its attributes is first read."""
 
+    # On the class, so that reading them never reaches ``__getattr__``, even on an
+    # object made without ``__init__`` (as ``copy`` makes one).
+    _name: str = ""
+    _module: ModuleType | None = None
+
     def __init__(self, name: str) -> None:
         self._name = name
-        self._module: ModuleType | None = None
 
     def __getattr__(self, attr: str) -> Any:
-        # Called only for names not on this object: every name of the module.
+        # Called only for names not on this object: every name of the module. Special
+        # names are this object's own business (``copy`` and ``pickle`` ask for some):
+        # asking never imports the module.
+        if attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(f"{type(self).__name__} has no attribute {attr!r}")
         module = self._module
         if module is None:
             # The import system's locks make a first use from two threads safe.

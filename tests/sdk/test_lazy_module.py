@@ -56,3 +56,13 @@ def test_a_module_that_does_not_exist_fails_on_first_use() -> None:
         """
     )
     assert "podium.no_such_module" in out
+
+
+def test_a_copy_stands_for_the_same_module() -> None:
+    import copy
+
+    from podium._lazy import LazyModule
+
+    lazy = LazyModule("fractions")
+    twin = copy.copy(lazy)
+    assert twin.Fraction(3, 6) == lazy.Fraction(1, 2)

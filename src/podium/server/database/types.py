@@ -130,7 +130,7 @@ class _JSONValueOrJSONB(JSONOrJSONB):
 
 @compiles(JSONValue, "sqlite")
 @compiles(_JSONValueOrJSONB, "sqlite")
-def _json_value_on_sqlite(type_: JSONValue, compiler: Any, **kw: Any) -> str:
+def _json_value_on_sqlite(type_: Any, compiler: Any, **kw: Any) -> str:
     return "JSON_TEXT"
 
 
