@@ -71,8 +71,9 @@ def segment(value: object) -> str:
 
 @functools.cache
 def list_adapter(model: Any) -> TypeAdapter[list[Any]]:
-    """The adapter that reads a JSON list of ``model`` (made once per model, when first
-    needed: an adapter made at import builds the model's validators then)."""
+    """The adapter that reads a JSON list of ``model``: one per model, shared by every
+    call module, and made when first asked for (made at import, it built the model's
+    validators then, for calls a process may never make)."""
     return TypeAdapter(list[model])
 
 

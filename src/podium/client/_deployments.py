@@ -29,8 +29,6 @@ else:
     sched = LazyModule("podium.schedules")
     dep = LazyModule("podium.schemas.deployments")
 
-_FLOW_RUNS = list_adapter(core.FlowRun)
-
 
 def to_schedule_create(schedule: Any) -> dep.DeploymentScheduleCreate:
     """A schedule as the API takes it, from a ``Schedule`` (``Cron(...)``, ``Interval(...)``),
@@ -280,4 +278,4 @@ class DeploymentCalls:
         response = yield Call(
             "POST", "/deployments/get_scheduled_flow_runs", request.model_dump(mode="json")
         )
-        return _FLOW_RUNS.validate_json(response.content)
+        return list_adapter(core.FlowRun).validate_json(response.content)

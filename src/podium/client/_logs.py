@@ -5,16 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import TypeAdapter
-
-from podium.client._base import Call, Op, api
+from podium.client._base import Call, Op, api, list_adapter
 from podium.schemas import core
 from podium.schemas.actions import LogCreate
 from podium.schemas.filters import LogFilter
 from podium.schemas.responses import LogReadRequest
 from podium.schemas.sorting import LogSort
 
-_LOGS = TypeAdapter(list[core.Log])
+_LOGS = list_adapter(core.Log)
 
 
 class LogCalls:

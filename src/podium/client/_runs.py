@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
-from podium.client._base import Call, Op, api
+from podium.client._base import Call, Op, api, list_adapter
 from podium.client._flows import flow_name_of
 from podium.schemas import actions, core
 from podium.schemas.core import FlowRunPolicy, TaskRunInput
@@ -23,9 +23,9 @@ from podium.schemas.responses import (
 from podium.schemas.sorting import FlowRunSort, TaskRunSort
 from podium.schemas.states import State, StateCreate
 
-_STATES = TypeAdapter(list[State])
-_FLOW_RUNS = TypeAdapter(list[core.FlowRun])
-_TASK_RUNS = TypeAdapter(list[core.TaskRun])
+_STATES = list_adapter(State)
+_FLOW_RUNS = list_adapter(core.FlowRun)
+_TASK_RUNS = list_adapter(core.TaskRun)
 
 
 def to_state_create(state: State | StateCreate) -> StateCreate:
